@@ -1,0 +1,3 @@
+"""法指针 (fazhizhen): community legal-consultation routing service."""
+
+__version__ = "0.1.0"
