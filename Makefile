@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with only Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export XDG_RUNTIME_DIR ?= $(CURDIR)/var/run
+
+.PHONY: run test check lint typecheck bench install clean serve
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	@mkdir -p var/run && touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var/run
+	FAZHIZHEN_DEV_LOGIN=$${FAZHIZHEN_DEV_LOGIN:-true} FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen migrate
+	FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen demo
+	FAZHIZHEN_DEV_LOGIN=$${FAZHIZHEN_DEV_LOGIN:-true} FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen serve
+
+test: $(STAMP)
+	@mkdir -p var/run
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check fazhizhen tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy fazhizhen
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) var/test-pg

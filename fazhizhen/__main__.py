@@ -1,0 +1,119 @@
+"""The `fazhizhen` command: serve, migrate, create-admin, demo, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fazhizhen.log import configure_logging
+from fazhizhen.settings import Settings
+
+
+async def _with_conn(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    from fazhizhen.db.migrate import migrate
+    from fazhizhen.db.pool import connect, database
+
+    async with database(settings) as dsn:
+        conn = await connect(dsn)
+        try:
+            await migrate(conn)
+            return await fn(conn)
+        finally:
+            await conn.close()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from fazhizhen.app import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+        access_log=None,
+        print=lambda *a: None,
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from fazhizhen.db.migrate import migrate
+    from fazhizhen.db.pool import connect, database
+
+    async def run() -> list[str]:
+        async with database(settings) as dsn:
+            conn = await connect(dsn)
+            try:
+                return await migrate(conn)
+            finally:
+                await conn.close()
+
+    applied = asyncio.run(run())
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from fazhizhen.services.auth import create_or_reset_bureau
+
+    if not args.password_stdin:
+        print("error: pass --password-stdin and write the password to standard input", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        row = asyncio.run(_with_conn(settings, lambda c: create_or_reset_bureau(c, args.username, password)))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"bureau account {row['username']} (id {row['id']}) ready")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from fazhizhen.services.demo import load_demo
+
+    summary = asyncio.run(_with_conn(settings, lambda c: load_demo(c, settings)))
+    print(summary)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fazhizhen", description="法指针 community legal-consultation routing"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP server and the scheduler")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(fn=cmd_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
+    admin = sub.add_parser("create-admin", help="create or reset a bureau account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password-stdin", action="store_true")
+    admin.set_defaults(fn=cmd_create_admin)
+    demo = sub.add_parser("demo", help="load demo data (idempotent)")
+    demo.set_defaults(fn=cmd_demo)
+    sub.add_parser("simulate", help="replay a synthetic city through the routing rules", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "simulate":
+        from fazhizhen.simulate.cli import main as simulate_main
+
+        return simulate_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    result: int = args.fn(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

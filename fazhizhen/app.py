@@ -1,0 +1,76 @@
+"""create_app(settings): the same factory in production and tests; resources live in cleanup_ctx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from fazhizhen.db.migrate import migrate
+from fazhizhen.db.pool import create_pool, database
+from fazhizhen.keys import DB_POOL, DSN, SCHEDULER, SETTINGS
+from fazhizhen.log import get_logger
+from fazhizhen.scheduler.runner import build_scheduler
+from fazhizhen.settings import Settings
+from fazhizhen.web import middleware
+from fazhizhen.web.routes import setup_routes
+
+log = get_logger("fazhizhen.app")
+
+MAX_BODY = 64 * 1024
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if DSN in app:  # given by the caller (tests, several apps on one server)
+        dsn = app[DSN]
+        async for _ in _pool_ctx(app, dsn):
+            yield
+        return
+    async with database(settings) as dsn:
+        app[DSN] = dsn
+        async for _ in _pool_ctx(app, dsn):
+            yield
+
+
+async def _pool_ctx(app: web.Application, dsn: str) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        app[DB_POOL] = pool
+        yield
+    finally:
+        await pool.close()
+
+
+async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.scheduler_enabled:
+        yield
+        return
+    scheduler = build_scheduler(app[DB_POOL], settings)
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    log.info("scheduler_started", sweep_interval_seconds=settings.sweep_interval_seconds)
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        log.info("scheduler_stopped")
+
+
+def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application:
+    """The web application; with `dsn` it uses that database instead of resolving one from settings."""
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[middleware.request_context, middleware.errors],
+    )
+    app[SETTINGS] = settings
+    if dsn is not None:
+        app[DSN] = dsn
+    app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_scheduler_ctx)
+    setup_routes(app)
+    return app

@@ -1,0 +1,169 @@
+"""SQL for questions, their messages, events, ratings and the deadline sweeps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from fazhizhen.db.queries import Q
+
+Record = dict[str, Any]
+
+
+def _one(row: asyncpg.Record | None) -> Record | None:
+    return dict(row) if row is not None else None
+
+
+async def db_now(conn: asyncpg.Connection) -> datetime:
+    """The database clock (constant within a transaction)."""
+    now: datetime = await conn.fetchval(Q.db_now)
+    return now
+
+
+async def community_routing_info(conn: asyncpg.Connection, community_id: int) -> Record | None:
+    return _one(await conn.fetchrow(Q.community_routing_info, community_id))
+
+
+async def community_duty_slots(conn: asyncpg.Connection, community_id: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.community_duty_slots, community_id)]
+
+
+async def open_question_counts(conn: asyncpg.Connection, lawyer_ids: list[int]) -> dict[int, int]:
+    rows = await conn.fetch(Q.open_question_counts, lawyer_ids)
+    return {r["lawyer_id"]: r["open_questions"] for r in rows}
+
+
+async def list_pool_refs(conn: asyncpg.Connection) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.list_pool_refs)]
+
+
+async def insert_question(conn: asyncpg.Connection, **v: Any) -> Record:
+    row = await conn.fetchrow(
+        Q.insert_question,
+        v["community_id"],
+        v["resident_id"],
+        v["category"],
+        v["category_source"],
+        v["content"],
+        v["status"],
+        v["assigned_lawyer_id"],
+        v["pool_id"],
+        v["escalate_at"],
+        v["escalated_at"],
+        v["escalation_reason"],
+        v["alert_at"],
+    )
+    return dict(row)
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    question_id: int,
+    kind: str,
+    *,
+    actor_role: str,
+    actor_id: int | None = None,
+    level: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Record:
+    row = await conn.fetchrow(Q.insert_event, question_id, kind, level, actor_role, actor_id, data or {})
+    return dict(row)
+
+
+async def get_question(conn: asyncpg.Connection, question_id: int, *, lock: bool = False) -> Record | None:
+    return _one(await conn.fetchrow(Q.lock_question if lock else Q.get_question, question_id))
+
+
+async def messages_for(conn: asyncpg.Connection, question_ids: list[int]) -> dict[int, list[Record]]:
+    out: dict[int, list[Record]] = {qid: [] for qid in question_ids}
+    for r in await conn.fetch(Q.question_messages, question_ids):
+        out[r["question_id"]].append(dict(r))
+    return out
+
+
+async def insert_message(
+    conn: asyncpg.Connection,
+    question_id: int,
+    author_role: str,
+    author_id: int | None,
+    kind: str,
+    content: str,
+) -> Record:
+    return dict(await conn.fetchrow(Q.insert_message, question_id, author_role, author_id, kind, content))
+
+
+async def get_message(conn: asyncpg.Connection, message_id: int) -> Record | None:
+    return _one(await conn.fetchrow(Q.get_message, message_id))
+
+
+async def list_resident_questions(
+    conn: asyncpg.Connection, resident_id: int, before_id: int | None, limit: int
+) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.list_resident_questions, resident_id, before_id, limit)]
+
+
+async def lawyer_assigned_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.lawyer_assigned_queue, lawyer_id)]
+
+
+async def lawyer_pool_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.lawyer_pool_queue, lawyer_id)]
+
+
+async def lawyer_has_answered(conn: asyncpg.Connection, question_id: int, lawyer_id: int) -> bool:
+    return bool(await conn.fetchval(Q.lawyer_has_answered, question_id, lawyer_id))
+
+
+async def is_pool_member(conn: asyncpg.Connection, pool_id: int | None, lawyer_id: int) -> bool:
+    if pool_id is None:
+        return False
+    return bool(await conn.fetchval(Q.is_pool_member, pool_id, lawyer_id))
+
+
+async def claim_question(conn: asyncpg.Connection, question_id: int, lawyer_id: int) -> Record | None:
+    return _one(await conn.fetchrow(Q.claim_question, question_id, lawyer_id))
+
+
+async def mark_first_answer(
+    conn: asyncpg.Connection, question_id: int, lawyer_id: int, level: str
+) -> Record | None:
+    return _one(await conn.fetchrow(Q.mark_first_answer, question_id, lawyer_id, level))
+
+
+async def touch_question(conn: asyncpg.Connection, question_id: int) -> Record:
+    return dict(await conn.fetchrow(Q.touch_question, question_id))
+
+
+async def adopt_answer(conn: asyncpg.Connection, question_id: int, answer_id: int) -> Record | None:
+    return _one(await conn.fetchrow(Q.adopt_answer, question_id, answer_id))
+
+
+async def rate(
+    conn: asyncpg.Connection, question_id: int, resident_id: int, score: int, comment: str | None
+) -> Record:
+    await conn.execute(Q.upsert_rating, question_id, resident_id, score, comment)
+    return dict(await conn.fetchrow(Q.set_question_rating, question_id, score, comment))
+
+
+async def pool_district(conn: asyncpg.Connection, pool_id: int | None) -> int | None:
+    if pool_id is None:
+        return None
+    district: int | None = await conn.fetchval(Q.pool_district, pool_id)
+    return district
+
+
+async def escalate_due(
+    conn: asyncpg.Connection, now: datetime | None, limit: int, pool_sla_seconds: float
+) -> list[Record]:
+    rows = await conn.fetch(Q.escalate_due, now, limit, float(pool_sla_seconds))
+    return [dict(r) for r in rows]
+
+
+async def alert_due(conn: asyncpg.Connection, now: datetime | None, limit: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.alert_due, now, limit)]
+
+
+async def question_events(conn: asyncpg.Connection, question_id: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.question_events, question_id)]

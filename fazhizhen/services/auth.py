@@ -1,0 +1,121 @@
+"""Who is asking: password and dev logins, opaque bearer tokens (stored hashed), role checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import asyncpg
+
+from fazhizhen.errors import Forbidden, NotFound, Unauthorized
+from fazhizhen.log import get_logger
+from fazhizhen.repo import auth as repo
+from fazhizhen.services.passwords import hash_password, verify_password
+from fazhizhen.settings import Settings
+
+log = get_logger("fazhizhen.auth")
+
+ROLES = ("resident", "lawyer", "worker", "bureau")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a role and the id of the resident or account."""
+
+    role: str
+    id: int
+    token_hash: bytes = b""
+
+
+def hash_token(token: str) -> bytes:
+    """SHA-256 of a bearer token: what the database stores and looks up."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def new_token() -> str:
+    """A fresh opaque bearer token (256 bits of randomness)."""
+    return secrets.token_urlsafe(32)
+
+
+async def issue_token(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    role: str,
+    *,
+    account_id: int | None = None,
+    resident_id: int | None = None,
+) -> dict[str, object]:
+    """Create a token for an account or a resident and return the login response fields."""
+    token = new_token()
+    ttl = settings.resident_token_ttl_seconds if role == "resident" else settings.staff_token_ttl_seconds
+    expires = await repo.insert_token(conn, hash_token(token), role, account_id, resident_id, ttl)
+    return {"token": token, "role": role, "expires_at": expires}
+
+
+async def password_login(
+    conn: asyncpg.Connection, settings: Settings, username: str, password: str
+) -> dict[str, object]:
+    """Check a staff password and issue a token; 401 on any mismatch (same answer for unknown users)."""
+    account = await repo.get_account_by_username(conn, username)
+    ok, rehash = await verify_password(account["password_hash"] if account else None, password)
+    if not account or not ok or not account["active"]:
+        log.info("login_failed", username=username)
+        raise Unauthorized("用户名或密码错误")
+    if rehash:
+        await repo.update_password_hash(conn, account["id"], await hash_password(password))
+    out = await issue_token(conn, settings, account["role"], account_id=account["id"])
+    out["user_id"] = account["id"]
+    log.info("login_succeeded", account_id=account["id"], role=account["role"])
+    return out
+
+
+async def dev_login(conn: asyncpg.Connection, settings: Settings, openid: str) -> dict[str, object]:
+    """Development-only resident login by openid; 404 unless FAZHIZHEN_DEV_LOGIN is on."""
+    if not settings.dev_login:
+        raise NotFound("接口不存在")
+    resident = await repo.upsert_resident_by_openid(conn, openid)
+    if resident["deleted_at"] is not None:
+        raise Forbidden("该账号已注销")
+    out = await issue_token(conn, settings, "resident", resident_id=resident["id"])
+    out["resident_id"] = resident["id"]
+    return out
+
+
+async def authenticate(conn: asyncpg.Connection, authorization: str | None) -> Principal:
+    """The principal behind an `Authorization: Bearer` header; 401 if missing, unknown, expired, revoked."""
+    if not authorization:
+        raise Unauthorized("请先登录")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        raise Unauthorized("登录凭证格式不正确")
+    digest = hash_token(token)
+    row = await repo.get_token_principal(conn, digest)
+    if row is None:
+        raise Unauthorized("登录已失效，请重新登录")
+    return Principal(role=row["role"], id=row["id"], token_hash=digest)
+
+
+async def logout(conn: asyncpg.Connection, principal: Principal) -> None:
+    """Revoke the token the caller used."""
+    await repo.revoke_token(conn, principal.token_hash)
+
+
+def require(principal: Principal | None, *roles: str) -> Principal:
+    """The principal if it has one of `roles`; 401 without one, 403 with another role."""
+    if principal is None:
+        raise Unauthorized("请先登录")
+    if roles and principal.role not in roles:
+        raise Forbidden("无权访问", details=[{"field": "role", "message": f"requires {' or '.join(roles)}"}])
+    return principal
+
+
+async def create_or_reset_bureau(conn: asyncpg.Connection, username: str, password: str) -> dict[str, object]:
+    """Create a bureau account, or reset its password (`fazhizhen create-admin`)."""
+    if len(password) < 10 or password.strip().lower() == username.lower():
+        raise ValueError("password must be at least 10 characters and not the username")
+    row = await repo.upsert_bureau_account(conn, username, await hash_password(password))
+    if row is None:
+        raise ValueError(f"username {username!r} belongs to a non-bureau account")
+    return row

@@ -1,0 +1,385 @@
+"""The life of a question: submit and route, claim, answer, follow up, adopt, rate, and who sees what."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fazhizhen.log import get_logger
+from fazhizhen.repo import questions as repo
+from fazhizhen.services import routing
+from fazhizhen.services.auth import Principal
+from fazhizhen.services.categories import category_name
+from fazhizhen.services.privacy import mask_pii
+from fazhizhen.settings import Settings
+
+log = get_logger("fazhizhen.questions")
+
+Record = dict[str, Any]
+OPEN_STATUSES = ("pending", "escalated", "claimed")
+
+
+def _slot(r: Record) -> routing.DutySlot:
+    return routing.DutySlot(r["lawyer_id"], r["weekday"], r["start_time"], r["end_time"])
+
+
+async def route(
+    conn: asyncpg.Connection, settings: Settings, community_id: int, district_id: int | None, now: Any
+) -> tuple[int | None, routing.PoolRef | None]:
+    """The on-duty lawyer to receive a new question at `now`, or else the pool it goes to at once."""
+    slots = [_slot(r) for r in await repo.community_duty_slots(conn, community_id)]
+    lawyers = routing.on_duty(slots, now, ZoneInfo(settings.timezone))
+    if lawyers:
+        counts = await repo.open_question_counts(conn, lawyers)
+        candidates = [routing.Candidate(lid, counts.get(lid, 0)) for lid in lawyers]
+        return routing.pick_lawyer(candidates), None
+    pools = [routing.PoolRef(r["pool_id"], r["district_id"]) for r in await repo.list_pool_refs(conn)]
+    return None, routing.pool_for(district_id, pools)
+
+
+async def submit(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    actor: Principal,
+    *,
+    resident_id: int | None,
+    community_id: int,
+    content: str,
+    category: str | None,
+) -> Record:
+    """Create a question and route it in one transaction: to the on-duty lawyer, else straight to the pool."""
+    category_source = "resident"
+    if category is None:
+        from fazhizhen.services.classify import classify
+
+        category, category_source = classify(content), "classifier"
+    async with conn.transaction():
+        community = await repo.community_routing_info(conn, community_id)
+        if community is None:
+            raise InvalidInput.field("community_id", "社区不存在")
+        now = await repo.db_now(conn)
+        lawyer_id, pool = await route(conn, settings, community_id, community["district_id"], now)
+        values: Record = {
+            "community_id": community_id,
+            "resident_id": resident_id,
+            "category": category,
+            "category_source": category_source,
+            "content": content,
+            "assigned_lawyer_id": lawyer_id,
+        }
+        if lawyer_id is not None:
+            values |= {
+                "status": "pending",
+                "pool_id": None,
+                "escalate_at": routing.escalate_at(now, settings.escalate_after_seconds),
+                "escalated_at": None,
+                "escalation_reason": None,
+                "alert_at": None,
+            }
+        else:
+            values |= {
+                "status": "escalated",
+                "pool_id": pool.pool_id if pool else None,
+                "escalate_at": now,
+                "escalated_at": now,
+                "escalation_reason": "no_lawyer_on_duty",
+                "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
+            }
+        q = await repo.insert_question(conn, **values)
+        await repo.insert_event(
+            conn,
+            q["id"],
+            "created",
+            actor_role=actor.role,
+            actor_id=actor.id,
+            data={"community_id": community_id, "category": category, "category_source": category_source},
+        )
+        if lawyer_id is not None:
+            await repo.insert_event(
+                conn,
+                q["id"],
+                "routed",
+                actor_role="system",
+                data={"lawyer_id": lawyer_id, "escalate_at": q["escalate_at"].isoformat()},
+            )
+        else:
+            await repo.insert_event(
+                conn,
+                q["id"],
+                "escalated",
+                level=1,
+                actor_role="system",
+                data={
+                    "from_lawyer_id": None,
+                    "pool_id": q["pool_id"],
+                    "reason": "no_lawyer_on_duty",
+                    "due_at": now.isoformat(),
+                },
+            )
+    log.info(
+        "question_created",
+        question_id=q["id"],
+        community_id=community_id,
+        status=q["status"],
+        assigned_lawyer_id=lawyer_id,
+        pool_id=q["pool_id"],
+        category=category,
+    )
+    return q
+
+
+# --- who may see what -------------------------------------------------------------------------
+
+
+async def visible_to(conn: asyncpg.Connection, q: Record, who: Principal) -> bool:
+    """Whether `who` may read question `q` (residents: their own; lawyers: assigned, pool queue, answered)."""
+    if who.role == "bureau":
+        return True
+    if who.role == "resident":
+        return q["resident_id"] == who.id
+    if who.role == "lawyer":
+        if q["assigned_lawyer_id"] == who.id:
+            return True
+        if q["status"] == "escalated" and await repo.is_pool_member(conn, q["pool_id"], who.id):
+            return True
+        return await repo.lawyer_has_answered(conn, q["id"], who.id)
+    return False
+
+
+def sees_in_clear(q: Record, who: Principal | None) -> bool:
+    """Only the asking resident and the assigned lawyer see personal numbers unmasked."""
+    if who is None:
+        return False
+    if who.role == "resident":
+        return q["resident_id"] == who.id
+    return who.role == "lawyer" and q["assigned_lawyer_id"] == who.id
+
+
+def present(q: Record, messages: list[Record], who: Principal | None) -> Record:
+    """The public shape of a question (CONTRACT.md), masked unless `who` may see it in clear."""
+    clear = sees_in_clear(q, who)
+    text = (lambda s: s) if clear else mask_pii
+    first = q["first_answered_at"]
+    return {
+        "id": q["id"],
+        "community_id": q["community_id"],
+        "category": q["category"],
+        "category_name": category_name(q["category"]),
+        "content": text(q["content"]),
+        "status": q["status"],
+        "assigned_lawyer_id": q["assigned_lawyer_id"],
+        "pool_id": q["pool_id"],
+        "created_at": q["created_at"],
+        "escalate_at": q["escalate_at"],
+        "escalated_at": q["escalated_at"],
+        "escalation_reason": q["escalation_reason"],
+        "alert_at": q["alert_at"],
+        "alerted_at": q["alerted_at"],
+        "claimed_at": q["claimed_at"],
+        "first_answered_at": first,
+        "response_seconds": (first - q["created_at"]).total_seconds() if first else None,
+        "resolved_level": q["resolved_level"],
+        "adopted_answer_id": q["adopted_answer_id"],
+        "closed_at": q["closed_at"],
+        "rating": q["rating"],
+        "rating_comment": q["rating_comment"] if clear or who is None or who.role != "lawyer" else None,
+        "messages": [
+            {
+                "id": m["id"],
+                "author_role": m["author_role"],
+                "author_id": m["author_id"],
+                "kind": m["kind"],
+                "content": text(m["content"]),
+                "created_at": m["created_at"],
+            }
+            for m in messages
+        ],
+    }
+
+
+async def present_many(conn: asyncpg.Connection, qs: list[Record], who: Principal | None) -> list[Record]:
+    """Present several questions with their threads, fetched in one query."""
+    threads = await repo.messages_for(conn, [q["id"] for q in qs]) if qs else {}
+    return [present(q, threads.get(q["id"], []), who) for q in qs]
+
+
+async def present_one(conn: asyncpg.Connection, q: Record, who: Principal | None) -> Record:
+    """Present one question with its thread."""
+    return (await present_many(conn, [q], who))[0]
+
+
+async def get_for(conn: asyncpg.Connection, question_id: int, who: Principal) -> Record:
+    """A question `who` may see; 404 otherwise (its existence is not revealed)."""
+    q = await repo.get_question(conn, question_id)
+    if q is None or not await visible_to(conn, q, who):
+        raise NotFound("问题不存在")
+    return q
+
+
+async def list_for_resident(
+    conn: asyncpg.Connection, resident_id: int, before_id: int | None, limit: int
+) -> list[Record]:
+    """A resident's questions, newest first."""
+    return await repo.list_resident_questions(conn, resident_id, before_id, limit)
+
+
+async def lawyer_queue(conn: asyncpg.Connection, lawyer_id: int) -> dict[str, list[Record]]:
+    """My unanswered questions (soonest deadline first) and my pools' unclaimed ones (oldest first)."""
+    return {
+        "assigned": await repo.lawyer_assigned_queue(conn, lawyer_id),
+        "pool": await repo.lawyer_pool_queue(conn, lawyer_id),
+    }
+
+
+# --- state changes ----------------------------------------------------------------------------
+
+
+async def claim(conn: asyncpg.Connection, question_id: int, lawyer: Principal) -> Record:
+    """Take an escalated question from my pool: one conditional UPDATE, so exactly one claimer wins."""
+    async with conn.transaction():
+        q = await repo.get_question(conn, question_id)
+        if q is None:
+            raise NotFound("问题不存在")
+        if not await repo.is_pool_member(conn, q["pool_id"], lawyer.id):
+            raise Forbidden("您不在负责该问题的律师服务团中")
+        won = await repo.claim_question(conn, question_id, lawyer.id)
+        if won is None:
+            current = await repo.get_question(conn, question_id)
+            if current and current["status"] == "claimed" and current["assigned_lawyer_id"] == lawyer.id:
+                return current
+            raise Conflict(
+                "该问题已被其他律师认领"
+                if current and current["assigned_lawyer_id"]
+                else "该问题当前不可认领",
+                status=current["status"] if current else None,
+            )
+        await repo.insert_event(
+            conn,
+            question_id,
+            "claimed",
+            actor_role="lawyer",
+            actor_id=lawyer.id,
+            data={"lawyer_id": lawyer.id, "pool_id": won["pool_id"]},
+        )
+    log.info("question_claimed", question_id=question_id, lawyer_id=lawyer.id, pool_id=won["pool_id"])
+    return won
+
+
+async def answer(
+    conn: asyncpg.Connection, question_id: int, lawyer: Principal, content: str, kind: str = "answer"
+) -> Record:
+    """A lawyer's message; only the current assignee may answer. The first one sets the response time."""
+    async with conn.transaction():
+        q = await repo.get_question(conn, question_id, lock=True)
+        if q is None:
+            raise NotFound("问题不存在")
+        if q["status"] == "closed":
+            raise Conflict("问题已结束，不能再回复", status="closed")
+        if q["assigned_lawyer_id"] != lawyer.id:
+            if q["first_answered_at"] is not None and q["first_answered_by"] != lawyer.id:
+                raise Conflict("该问题已由其他律师解答", status=q["status"])
+            raise Forbidden("只有当前负责的律师可以解答")
+        msg = await repo.insert_message(conn, question_id, "lawyer", lawyer.id, kind, content)
+        if q["first_answered_at"] is None:
+            level = routing.resolved_level(
+                escalated=q["escalated_at"] is not None,
+                alerted_before_answer=q["alerted_at"] is not None,
+                pool_district_id=await repo.pool_district(conn, q["pool_id"]),
+            )
+            await repo.mark_first_answer(conn, question_id, lawyer.id, level)
+            await repo.insert_event(
+                conn,
+                question_id,
+                "answered",
+                actor_role="lawyer",
+                actor_id=lawyer.id,
+                data={"message_id": msg["id"], "resolved_level": level, "resident_id": q["resident_id"]},
+            )
+            log.info("question_answered", question_id=question_id, lawyer_id=lawyer.id, resolved_level=level)
+        else:
+            await repo.touch_question(conn, question_id)
+            await repo.insert_event(
+                conn,
+                question_id,
+                "message",
+                actor_role="lawyer",
+                actor_id=lawyer.id,
+                data={"message_id": msg["id"], "resident_id": q["resident_id"]},
+            )
+            log.info("question_message_added", question_id=question_id, lawyer_id=lawyer.id)
+    return msg
+
+
+async def _own_question(conn: asyncpg.Connection, question_id: int, resident: Principal) -> Record:
+    q = await repo.get_question(conn, question_id, lock=True)
+    if q is None or q["resident_id"] != resident.id:
+        raise NotFound("问题不存在")
+    return q
+
+
+async def follow_up(conn: asyncpg.Connection, question_id: int, resident: Principal, content: str) -> Record:
+    """The asking resident adds a message to the thread (not once the question is closed)."""
+    async with conn.transaction():
+        q = await _own_question(conn, question_id, resident)
+        if q["status"] == "closed":
+            raise Conflict("问题已结束，不能再追问", status="closed")
+        msg = await repo.insert_message(conn, question_id, "resident", resident.id, "followup", content)
+        await repo.touch_question(conn, question_id)
+        await repo.insert_event(
+            conn,
+            question_id,
+            "followup",
+            actor_role="resident",
+            actor_id=resident.id,
+            data={"message_id": msg["id"], "lawyer_id": q["assigned_lawyer_id"]},
+        )
+    log.info("question_followed_up", question_id=question_id)
+    return msg
+
+
+async def adopt(conn: asyncpg.Connection, question_id: int, resident: Principal, answer_id: int) -> Record:
+    """The resident adopts one lawyer answer of their question, which closes it."""
+    async with conn.transaction():
+        q = await _own_question(conn, question_id, resident)
+        if q["status"] == "closed":
+            raise Conflict("问题已采纳或已结束", status="closed")
+        msg = await repo.get_message(conn, answer_id)
+        if msg is None or msg["question_id"] != question_id or msg["author_role"] != "lawyer":
+            raise InvalidInput.field("answer_id", "该回答不属于此问题")
+        updated = await repo.adopt_answer(conn, question_id, answer_id)
+        if updated is None:
+            raise Conflict("问题已采纳或已结束", status="closed")
+        await repo.insert_event(
+            conn,
+            question_id,
+            "adopted",
+            actor_role="resident",
+            actor_id=resident.id,
+            data={"answer_id": answer_id, "lawyer_id": msg["author_id"]},
+        )
+    log.info("question_adopted", question_id=question_id, answer_id=answer_id)
+    return updated
+
+
+async def rate(
+    conn: asyncpg.Connection, question_id: int, resident: Principal, score: int, comment: str | None
+) -> Record:
+    """The resident rates the answers (1-5) once answered; rating again replaces the score."""
+    async with conn.transaction():
+        q = await _own_question(conn, question_id, resident)
+        if q["first_answered_at"] is None:
+            raise Conflict("问题尚未得到解答，暂不能评价", status=q["status"])
+        updated = await repo.rate(conn, question_id, resident.id, score, comment)
+        await repo.insert_event(
+            conn,
+            question_id,
+            "rated",
+            actor_role="resident",
+            actor_id=resident.id,
+            data={"score": score, "lawyer_id": q["first_answered_by"]},
+        )
+    log.info("question_rated", question_id=question_id, score=score)
+    return updated

@@ -1,0 +1,48 @@
+"""Settings: one pydantic-settings class, FAZHIZHEN_ prefix, read once and passed explicitly."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see CONTRACT.md section 1 for the contract ones."""
+
+    model_config = SettingsConfigDict(env_prefix="FAZHIZHEN_", env_file=".env", extra="ignore")
+
+    database_url: SecretStr | None = None
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    escalate_after_seconds: float = Field(900, gt=0)
+    pool_sla_seconds: float = Field(900, gt=0)
+    sweep_interval_seconds: float = Field(1, gt=0)
+    remind_before_seconds: float = Field(300, ge=0)
+
+    dev_login: bool = False
+    wechat_appid: str | None = None
+    wechat_secret: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
+    rate_questions_per_hour: int = Field(10, ge=1)
+    rate_questions_per_day: int = Field(30, ge=1)
+    max_open_questions: int = Field(5, ge=1)
+    login_max_failures: int = Field(5, ge=1)
+
+    timezone: str = "Asia/Shanghai"
+    log_format: str = Field("json", pattern="^(json|console)$")
+    log_level: str = "INFO"
+
+    resident_token_ttl_seconds: int = 30 * 24 * 3600
+    staff_token_ttl_seconds: int = 12 * 3600
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    scheduler_enabled: bool = True
+    shutdown_timeout_seconds: float = 10.0
+
+    @property
+    def sql_dir(self) -> Path:
+        """Where the migrations and named queries live."""
+        return Path(__file__).resolve().parent.parent / "sql"

@@ -1,0 +1,35 @@
+"""Logins and logout."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fazhizhen.keys import DB_POOL, SETTINGS
+from fazhizhen.models.requests import DevLoginIn, LoginIn
+from fazhizhen.services import auth
+from fazhizhen.web.jsonio import parse_body, respond
+from fazhizhen.web.middleware import principal
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginIn)
+    async with request.app[DB_POOL].acquire() as conn:
+        out = await auth.password_login(conn, request.app[SETTINGS], body.username, body.password)
+    return respond(out)
+
+
+async def dev_login(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    if not settings.dev_login:
+        raise web.HTTPNotFound()
+    body = await parse_body(request, DevLoginIn)
+    async with request.app[DB_POOL].acquire() as conn:
+        out = await auth.dev_login(conn, settings, body.openid)
+    return respond(out)
+
+
+async def logout(request: web.Request) -> web.Response:
+    who = await principal(request)
+    async with request.app[DB_POOL].acquire() as conn:
+        await auth.logout(conn, who)
+    return web.Response(status=204)

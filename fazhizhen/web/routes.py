@@ -1,0 +1,48 @@
+"""The whole URL table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fazhizhen.web.handlers import admin, auth, questions, service
+
+API = "/api/v1"
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register every route of the service on `app`."""
+    r = app.router
+    r.add_get("/healthz", service.healthz)
+    r.add_get("/readyz", service.readyz)
+
+    r.add_post(f"{API}/auth/login", auth.login)
+    r.add_post(f"{API}/auth/dev", auth.dev_login)
+    r.add_post(f"{API}/auth/logout", auth.logout)
+
+    r.add_post(f"{API}/admin/districts", admin.create_district)
+    r.add_get(f"{API}/admin/districts", admin.list_districts)
+    r.add_post(f"{API}/admin/streets", admin.create_street)
+    r.add_get(f"{API}/admin/streets", admin.list_streets)
+    r.add_post(f"{API}/admin/communities", admin.create_community)
+    r.add_get(f"{API}/admin/communities", admin.list_communities)
+    r.add_post(f"{API}/admin/communities/{{id}}/duty", admin.create_duty)
+    r.add_get(f"{API}/admin/communities/{{id}}/duty", admin.list_duty)
+    r.add_delete(f"{API}/admin/communities/{{id}}/duty/{{slot_id}}", admin.delete_duty)
+    r.add_post(f"{API}/admin/lawyers", admin.create_lawyer)
+    r.add_get(f"{API}/admin/lawyers", admin.list_lawyers)
+    r.add_post(f"{API}/admin/pools", admin.create_pool)
+    r.add_get(f"{API}/admin/pools", admin.list_pools)
+    r.add_post(f"{API}/admin/pools/{{id}}/members", admin.add_pool_member)
+    r.add_delete(f"{API}/admin/pools/{{id}}/members/{{lawyer_id}}", admin.remove_pool_member)
+
+    r.add_get(f"{API}/categories", questions.categories)
+    r.add_post(f"{API}/questions", questions.create_question)
+    r.add_get(f"{API}/questions", questions.list_questions)
+    r.add_get(f"{API}/questions/{{id}}", questions.get_question)
+    r.add_get(f"{API}/questions/{{id}}/events", questions.question_events)
+    r.add_post(f"{API}/questions/{{id}}/messages", questions.add_message)
+    r.add_post(f"{API}/questions/{{id}}/adopt", questions.adopt)
+    r.add_post(f"{API}/questions/{{id}}/rating", questions.rate)
+    r.add_post(f"{API}/questions/{{id}}/claim", questions.claim)
+    r.add_post(f"{API}/questions/{{id}}/answers", questions.answer)
+    r.add_get(f"{API}/lawyer/queue", questions.lawyer_queue)

@@ -1,0 +1,33 @@
+-- name: get_account_by_username
+SELECT id, role, username, password_hash, active FROM accounts WHERE username = $1;
+
+-- name: upsert_bureau_account
+INSERT INTO accounts (role, username, password_hash) VALUES ('bureau', $1, $2)
+ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, active = true,
+    password_changed_at = now()
+WHERE accounts.role = 'bureau'
+RETURNING id, role, username;
+
+-- name: update_password_hash
+UPDATE accounts SET password_hash = $2 WHERE id = $1;
+
+-- name: upsert_resident_by_openid
+INSERT INTO residents (openid) VALUES ($1)
+ON CONFLICT (openid) DO UPDATE SET openid = EXCLUDED.openid
+RETURNING id, deleted_at;
+
+-- name: insert_token
+INSERT INTO auth_tokens (token_hash, role, account_id, resident_id, expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+RETURNING expires_at;
+
+-- name: get_token_principal
+SELECT t.role, coalesce(t.account_id, t.resident_id) AS id, t.expires_at
+FROM auth_tokens t
+LEFT JOIN accounts a ON a.id = t.account_id
+LEFT JOIN residents r ON r.id = t.resident_id
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
+  AND (a.id IS NULL OR a.active) AND (r.id IS NULL OR r.deleted_at IS NULL);
+
+-- name: revoke_token
+UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL;
