@@ -4,13 +4,16 @@ How a question is scored:
 
 * The text is normalised: NFKC (full-width digits and letters become ASCII), lower case, no whitespace.
 * Terms of three or more characters (``物业费``, ``抚养权``, ``lihun``, misspellings such as ``离昏``)
-  match as substrings, longest first; a matched span is consumed so ``拖欠工资`` does not also count as
-  ``欠工资``.
+  match as substrings, scanning left to right and taking the longest term at each position; a matched span
+  is consumed so ``拖欠工资`` does not also count as ``欠工资``.
 * Terms of one or two characters (``邻居``, ``工资``, ``公司``) match only as whole jieba tokens outside the
   consumed spans, because as substrings they misfire (``公司`` inside ``物业公司``).  Every term and every
   "blocker" (a compound like ``工资流水`` that means nothing for us) is added to the segmenter's dictionary,
   so compounds stay whole and hide their parts.
 * Each distinct term adds its weight once to its category.
+* Combos add core weight when every one of their groups has a member in the text (plain substrings, single
+  characters allowed): a vehicle and a collision verb (车 + 撞/刮/碰), a relative and a death euphemism
+  (爸 + 走了/不在了).  They catch the many everyday phrasings no fixed term list anticipates.
 
 Mixed topics and ties, in the order they are applied:
 
@@ -62,14 +65,18 @@ _SHORT_TERM_MAX = 2
 
 # (category, weight, is_context)
 _Hit = tuple[str, float, bool]
+# (category, weight, groups): fires when every group has a member in the text
+_Combo = tuple[str, float, tuple[tuple[str, ...], ...]]
 
 
 @dataclass(frozen=True)
 class _Tables:
     hits: dict[str, list[_Hit]]
     short_terms: dict[str, list[_Hit]]
-    long_terms: list[tuple[str, list[_Hit]]]
+    # first character -> long terms starting with it, longest first
+    long_terms: dict[str, tuple[str, ...]]
     known_words: frozenset[str]
+    combos: tuple[_Combo, ...]
     tokenizer: Any
 
 
@@ -115,6 +122,12 @@ def _build() -> _Tables:
             for term, weight in tables[key].items():
                 hits.setdefault(_normalise(term), []).append((category, float(weight), is_context))
     blockers = {_normalise(word) for word in data["blockers"]}
+    combos: list[_Combo] = []
+    for combo in data.get("combos", []):
+        if combo["category"] not in CATEGORIES:
+            raise ValueError(f"unknown category {combo['category']!r} in classify_keywords.json combos")
+        groups = tuple(tuple(_normalise(member) for member in group) for group in combo["groups"])
+        combos.append((combo["category"], float(combo["weight"]), groups))
 
     tokenizer = _new_tokenizer()
     for word in sorted(set(hits) | blockers):
@@ -122,11 +135,10 @@ def _build() -> _Tables:
             tokenizer.add_word(word)
 
     short_terms = {term: h for term, h in hits.items() if len(term) <= _SHORT_TERM_MAX}
-    long_terms = sorted(
-        ((term, h) for term, h in hits.items() if len(term) > _SHORT_TERM_MAX),
-        key=lambda item: (-len(item[0]), item[0]),
-    )
-    return _Tables(hits, short_terms, long_terms, frozenset(hits) | blockers, tokenizer)
+    long_terms: dict[str, tuple[str, ...]] = {}
+    for term in sorted((t for t in hits if len(t) > _SHORT_TERM_MAX), key=lambda t: (-len(t), t)):
+        long_terms[term[0]] = (*long_terms.get(term[0], ()), term)
+    return _Tables(hits, short_terms, long_terms, frozenset(hits) | blockers, tuple(combos), tokenizer)
 
 
 def _get_tables() -> _Tables:
@@ -141,17 +153,17 @@ def _get_tables() -> _Tables:
 def _matched_terms(text: str, tables: _Tables) -> list[str]:
     consumed = bytearray(len(text))
     found: list[str] = []
-    for term, _ in tables.long_terms:
-        start = text.find(term)
-        matched = False
-        while start != -1:
-            end = start + len(term)
-            if not any(consumed[start:end]):
-                consumed[start:end] = b"\x01" * len(term)
-                matched = True
-            start = text.find(term, start + 1)
-        if matched:
-            found.append(term)
+    i = 0
+    while i < len(text):
+        for term in tables.long_terms.get(text[i], ()):
+            if text.startswith(term, i):
+                consumed[i : i + len(term)] = b"\x01" * len(term)
+                if term not in found:
+                    found.append(term)
+                i += len(term)
+                break
+        else:
+            i += 1
 
     seen: set[str] = set()
     for word, start, end in tables.tokenizer.tokenize(text, HMM=False):
@@ -182,6 +194,9 @@ def classify_scores(text: str) -> dict[str, float]:
         for term in _matched_terms(normalised, tables):
             for category, weight, is_context in tables.hits[term]:
                 (context if is_context else core)[category] += weight
+        for category, weight, groups in tables.combos:
+            if all(any(member in normalised for member in group) for group in groups):
+                core[category] += weight
 
     scores: dict[str, float] = {}
     for category in CATEGORIES:
