@@ -62,8 +62,9 @@ async def list_communities(conn: asyncpg.Connection) -> list[Record]:
     return await repo.list_communities(conn)
 
 
-async def create_lawyer(conn: asyncpg.Connection, body: LawyerIn) -> Record:
-    password_hash = await hash_password(body.password)
+async def create_lawyer(conn: asyncpg.Connection, body: LawyerIn, *, password_hash: str | None = None) -> Record:
+    """Create a lawyer's account and profile (`password_hash` lets bulk loaders hash once)."""
+    password_hash = password_hash or await hash_password(body.password)
     async with conn.transaction():
         account = await _unique(
             repo.insert_account(conn, "lawyer", body.username, password_hash), "用户名已被占用", "username"

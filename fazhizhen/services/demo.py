@@ -14,6 +14,7 @@ from fazhizhen.models.requests import CommunityIn, DistrictIn, DutyIn, LawyerIn,
 from fazhizhen.repo import auth as auth_repo
 from fazhizhen.services import admin, routing
 from fazhizhen.services.auth import create_or_reset_bureau
+from fazhizhen.services.passwords import hash_password
 
 DEMO_PASSWORD = "fazhizhen-demo-2026"
 BUREAU_USER = "admin"
@@ -86,6 +87,7 @@ async def load_demo(
                     c = await admin.create_community(conn, CommunityIn(street_id=s["id"], name=cname))
                     communities.append((c["id"], d["id"]))
         lawyer_ids = []
+        demo_hash = await hash_password(DEMO_PASSWORD)
         for i, (name, firm, spec) in enumerate(LAWYERS, start=1):
             lw = await admin.create_lawyer(
                 conn,

@@ -7,7 +7,7 @@ INSERT INTO questions (community_id, resident_id, category, category_source, con
                        alert_at, alerted_at, claimed_at, first_answered_at, first_answered_by, resolved_level,
                        closed_at, rating, rated_at, updated_at)
 VALUES ($1, $2, $3, 'resident', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-        coalesce($18, $15, $10, $8))
+        coalesce($18::timestamptz, $15::timestamptz, $10::timestamptz, $8::timestamptz))
 RETURNING id;
 
 -- name: demo_insert_message
