@@ -79,18 +79,26 @@ class Api:
         body = await self.ok("POST", "/auth/dev", json={"openid": openid or f"openid-{next(_seq)}"})
         return User(body["token"], body["resident_id"], "resident")
 
-    async def lawyer(self, name: str = "律师", **extra: Any) -> User:
+    async def _staff(self, role: str, name: str, extra: dict[str, Any]) -> User:
+        """A staff account created by the bureau through `/admin/{role}s`, logged in."""
         n = next(_seq)
-        username = f"lawyer-{n}"
+        username = f"{role}-{n}"
         await self.ok(
             "POST",
-            "/admin/lawyers",
+            f"/admin/{role}s",
             await self.bureau(),
             {"name": f"{name}{n}", "username": username, "password": PASSWORD, **extra},
             status=201,
         )
         body = await self.ok("POST", "/auth/login", json={"username": username, "password": PASSWORD})
-        return User(body["token"], body["user_id"], "lawyer")
+        return User(body["token"], body["user_id"], role)
+
+    async def lawyer(self, name: str = "律师", **extra: Any) -> User:
+        return await self._staff("lawyer", name, extra)
+
+    async def worker(self, ids: list[int], name: str = "社工") -> User:
+        """A worker bound to the communities `ids`, logged in."""
+        return await self._staff("worker", name, {"community_ids": ids})
 
     async def city(self, district_id: int | None = None) -> City:
         b = await self.bureau()

@@ -10,6 +10,7 @@ import asyncpg
 from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
+from fazhizhen.repo import workers as workers_repo
 from fazhizhen.services import routing
 from fazhizhen.services.auth import Principal
 from fazhizhen.services.categories import category_name
@@ -135,7 +136,8 @@ async def submit(
 
 
 async def visible_to(conn: asyncpg.Connection, q: Record, who: Principal) -> bool:
-    """Whether `who` may read question `q` (residents: their own; lawyers: assigned, pool queue, answered)."""
+    """Whether `who` may read question `q` (residents: their own; lawyers: assigned, pool queue, answered;
+    workers: questions of their communities)."""
     if who.role == "bureau":
         return True
     if who.role == "resident":
@@ -146,15 +148,19 @@ async def visible_to(conn: asyncpg.Connection, q: Record, who: Principal) -> boo
         if q["status"] == "escalated" and await repo.is_pool_member(conn, q["pool_id"], who.id):
             return True
         return await repo.lawyer_has_answered(conn, q["id"], who.id)
+    if who.role == "worker":
+        return await workers_repo.worker_serves(conn, who.id, q["community_id"])
     return False
 
 
 def sees_in_clear(q: Record, who: Principal | None) -> bool:
-    """Only the asking resident and the assigned lawyer see personal numbers unmasked."""
+    """Only the asker (a resident, or the worker asking for one) and the assignee see numbers in clear."""
     if who is None:
         return False
     if who.role == "resident":
         return q["resident_id"] == who.id
+    if who.role == "worker":
+        return bool(q.get("asked_by_worker_id") == who.id)
     return who.role == "lawyer" and q["assigned_lawyer_id"] == who.id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.web.handlers import admin, auth, questions, service
+from fazhizhen.web.handlers import admin, auth, questions, service, workers
 
 API = "/api/v1"
 
@@ -46,3 +46,15 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{API}/questions/{{id}}/claim", questions.claim)
     r.add_post(f"{API}/questions/{{id}}/answers", questions.answer)
     r.add_get(f"{API}/lawyer/queue", questions.lawyer_queue)
+
+    r.add_post(f"{API}/admin/workers", workers.create_worker)
+    r.add_get(f"{API}/admin/workers", workers.list_workers)
+    r.add_put(f"{API}/admin/workers/{{id}}/communities", workers.set_communities)
+    r.add_get(f"{API}/worker/questions", workers.list_questions)
+    r.add_post(f"{API}/worker/questions", workers.create_question)
+    r.add_get(f"{API}/worker/questions/{{id}}/print", workers.print_question)
+    r.add_post(f"{API}/questions/{{id}}/notes", workers.add_note)
+    r.add_get(f"{API}/questions/{{id}}/notes", workers.list_notes)
+    r.add_post(f"{API}/questions/{{id}}/referrals", workers.add_referral)
+    r.add_get(f"{API}/questions/{{id}}/referrals", workers.list_referrals)
+    r.add_post(f"{API}/questions/{{id}}/referrals/{{referral_id}}/outcome", workers.set_referral_outcome)

@@ -8,6 +8,7 @@ from fazhizhen.keys import DB_POOL, SETTINGS
 from fazhizhen.models.requests import AdoptIn, AnswerIn, MessageIn, Page, QuestionIn, RatingIn
 from fazhizhen.repo import questions as repo
 from fazhizhen.services import questions as svc
+from fazhizhen.services import workers
 from fazhizhen.services.categories import CATEGORIES
 from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
 from fazhizhen.web.middleware import principal
@@ -45,8 +46,7 @@ async def get_question(request: web.Request) -> web.Response:
     who = await principal(request)
     qid = path_id(request)
     async with request.app[DB_POOL].acquire() as conn:
-        q = await svc.get_for(conn, qid, who)
-        return respond(await svc.present_one(conn, q, who))
+        return respond(await workers.get_one(conn, qid, who))
 
 
 async def add_message(request: web.Request) -> web.Response:
@@ -95,7 +95,8 @@ async def lawyer_queue(request: web.Request) -> web.Response:
     who = await principal(request, "lawyer")
     async with request.app[DB_POOL].acquire() as conn:
         queue = await svc.lawyer_queue(conn, who.id)
-        return respond({name: await svc.present_many(conn, qs, who) for name, qs in queue.items()})
+        out = {name: await svc.present_many(conn, qs, who) for name, qs in queue.items()}
+        return respond({name: await workers.staff_view(conn, qs, who) for name, qs in out.items()})
 
 
 async def question_events(request: web.Request) -> web.Response:
