@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from fazhizhen.db.pool import connect
+from fazhizhen.keys import DB_POOL
+from fazhizhen.repo.questions import db_now
 from fazhizhen.services.auth import create_or_reset_bureau
+from fazhizhen.services.escalation import SweepResult, sweep
 from fazhizhen.settings import Settings
 
 PASSWORD = "correct-horse-battery"
@@ -142,3 +146,10 @@ class Api:
             body["category"] = category
         result: dict[str, Any] = await self.ok("POST", "/questions", resident, body, status=201)
         return result
+
+    async def sweep_after(self, seconds: float) -> SweepResult:
+        """Run the deadline sweep as if `seconds` had passed on the database clock (no sleeping)."""
+        pool = self.client.app[DB_POOL]
+        async with pool.acquire() as conn:
+            now = await db_now(conn)
+        return await sweep(pool, self.settings, now=now + timedelta(seconds=seconds))

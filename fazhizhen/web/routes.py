@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.web.handlers import admin, auth, questions, service, workers
+from fazhizhen.web.handlers import admin, auth, levels, questions, service, workers
 
 API = "/api/v1"
 
@@ -58,3 +58,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{API}/questions/{{id}}/referrals", workers.add_referral)
     r.add_get(f"{API}/questions/{{id}}/referrals", workers.list_referrals)
     r.add_post(f"{API}/questions/{{id}}/referrals/{{referral_id}}/outcome", workers.set_referral_outcome)
+    r.add_get(f"{API}/metrics/levels", levels.levels)
+    r.add_get(f"{API}/metrics/levels/breakdown", levels.breakdown)

@@ -4,24 +4,12 @@ referrals that lawyers and the bureau see and the resident never does."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
-from fazhizhen.keys import DB_POOL
-from fazhizhen.repo.questions import db_now
-from fazhizhen.services.escalation import sweep
 from tests.factories import PASSWORD, Api
 
 NOTE_MARK = "内部备注-仅工作人员可见-7731"
 REFERRAL_MARK = "转介说明-仅工作人员可见-4419"
-
-
-async def sweep_after(api: Api, seconds: float) -> None:
-    """Run the deadline sweep as if `seconds` had passed on the database clock."""
-    pool = api.client.app[DB_POOL]
-    async with pool.acquire() as conn:
-        now = await db_now(conn)
-    await sweep(pool, api.settings, now=now + timedelta(seconds=seconds))
 
 
 async def test_bureau_creates_worker_bound_to_communities(api: Api) -> None:
@@ -150,7 +138,7 @@ async def test_worker_question_escalates_and_prints_answer(api: Api) -> None:
     }
     q = await api.ok("POST", "/worker/questions", worker, body, status=201)
 
-    await sweep_after(api, api.settings.escalate_after_seconds + 1)
+    await api.sweep_after(api.settings.escalate_after_seconds + 1)
     seen = await api.ok("GET", f"/questions/{q['id']}", worker)
     assert seen["status"] == "escalated" and seen["escalation_reason"] == "window_passed"
     queue = await api.ok("GET", "/lawyer/queue", pool_lawyer)
