@@ -36,6 +36,9 @@ from fazhizhen.simulate.policies import Policy, next_in_rotation, pick_specialis
 from fazhizhen.simulate.scenario import Scenario
 
 Progress = Callable[[float], None]
+# what the service would see happen, in order: (time, "ask" | "answer" | "escalate" | "claim" | "alert",
+# question index, lawyer id or 0); a bureau hand-over after an alert is logged as that lawyer's claim
+EventLog = list[tuple[float, str, int, int]]
 
 # Equal times: an answer beats a claim beats a new arrival beats the deadlines, as in the service
 # where an answer committed before the sweep runs counts as in time.
@@ -315,7 +318,12 @@ class PolicyResult:
 
 
 def run_policy(
-    city: City, arrivals: Sequence[Arrival], policy: Policy, *, progress: Progress | None = None
+    city: City,
+    arrivals: Sequence[Arrival],
+    policy: Policy,
+    *,
+    progress: Progress | None = None,
+    log: EventLog | None = None,
 ) -> PolicyResult:
     """Replay the arrivals through the service's rules under one policy and measure what residents get."""
     tz, start, beh = city.tz, city.start, city.scenario.behaviour
@@ -336,6 +344,10 @@ def run_policy(
     tick = max(horizon / 200.0, 1.0)
     spec_speed, spec_miss = beh.specialty_speedup, beh.specialty_miss_factor
     window, pool_sla = policy.escalate_after_seconds, policy.pool_sla_seconds
+
+    def note(t: float, what: str, qi: int, lawyer_id: int = 0) -> None:
+        if log is not None:
+            log.append((t, what, qi, lawyer_id))
 
     def push(t: float, kind: int, qi: int, lawyer_id: int = 0) -> None:
         nonlocal seq
@@ -374,6 +386,8 @@ def run_policy(
 
     def enter_pool(q: QuestionTrace, t: float, now: datetime, why: str) -> None:
         q.escalated_at, q.escalation, q.assignee = t, why, None
+        if why == "window":
+            note(t, "escalate", q.index)
         pool = pool_for(q.district, pool_refs)
         deadline = alert_at(now, pool_sla)
         q.alert_at = secs(deadline)
@@ -398,6 +412,7 @@ def run_policy(
     def take(q: QuestionTrace, lawyer_id: int, t: float, delay: float) -> None:
         q.assignee = q.claimed_by = lawyer_id
         open_q[lawyer_id] += 1
+        note(t, "claim", q.index, lawyer_id)
         push(t + delay, _ANSWER, q.index, lawyer_id)
 
     while heap:
@@ -414,6 +429,7 @@ def run_policy(
             community = city.communities[q.community - 1]
             ids = on_duty(community.slots, now, tz)
             if not ids:
+                note(t, "ask", qi)
                 enter_pool(q, t, now, "off_duty")
                 continue
             cands = [Candidate(i, open_q[i]) for i in ids]
@@ -424,6 +440,7 @@ def run_policy(
             assert chosen is not None
             q.assigned_lawyer = q.assignee = chosen
             open_q[chosen] += 1
+            note(t, "ask", qi, chosen)
             deadline = escalate_at(now, window)
             q.escalate_at = secs(deadline)
             push(q.escalate_at, _ESCALATE, qi)
@@ -441,6 +458,7 @@ def run_policy(
             if q.assignee != lawyer_id:
                 continue  # escalated or claimed by someone else meanwhile: the service refuses it
             q.answered_at, q.answered_by = t, lawyer_id
+            note(t, "answer", qi, lawyer_id)
             open_q[lawyer_id] -= 1
             answers[lawyer_id] += 1
             q.level = resolved_level(
@@ -481,6 +499,7 @@ def run_policy(
             if not is_due(start + timedelta(seconds=q.alert_at), now):
                 continue
             q.alerted = True
+            note(t, "alert", qi)
             follow = _lognormal(beh.bureau_followup_median_minutes * 60, beh.bureau_followup_sigma, key, 30)
             if q.claimed_by is not None:
                 push(t + follow, _ANSWER, qi, q.claimed_by)  # the bureau chases the claimer
