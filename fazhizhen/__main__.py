@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    settings.apply_password_cost()
     result: int = args.fn(settings, args)
     return result
 

@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
         middlewares=[middleware.request_context, middleware.errors],
     )
     app[SETTINGS] = settings
+    settings.apply_password_cost()
     if dsn is not None:
         app[DSN] = dsn
     app.cleanup_ctx.append(_database_ctx)

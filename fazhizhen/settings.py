@@ -35,12 +35,23 @@ class Settings(BaseSettings):
     log_format: str = Field("json", pattern="^(json|console)$")
     log_level: str = "INFO"
 
+    # argon2id cost (OWASP defaults); tests lower it through the environment to stay fast
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=8)
+    argon2_parallelism: int = Field(4, ge=1)
+
     resident_token_ttl_seconds: int = 30 * 24 * 3600
     staff_token_ttl_seconds: int = 12 * 3600
     db_pool_min: int = 2
     db_pool_max: int = 20
     scheduler_enabled: bool = True
     shutdown_timeout_seconds: float = 10.0
+
+    def apply_password_cost(self) -> None:
+        """Configure the process-wide password hasher from these settings."""
+        from fazhizhen.services.passwords import configure
+
+        configure(self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism)
 
     @property
     def sql_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +26,10 @@ TEMPLATE = "fzz_template"
 SHARED = "fzz_shared"
 
 os.environ.setdefault("XDG_RUNTIME_DIR", str(ROOT / "var" / "run"))
+# cheap argon2 in tests (production keeps the OWASP cost); subprocess servers inherit it
+os.environ.setdefault("FAZHIZHEN_ARGON2_TIME_COST", "1")
+os.environ.setdefault("FAZHIZHEN_ARGON2_MEMORY_KIB", "256")
+os.environ.setdefault("FAZHIZHEN_ARGON2_PARALLELISM", "1")
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
@@ -132,3 +136,20 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: igno
 async def api(client: TestClient, settings: Settings) -> Api:  # type: ignore[type-arg]
     """The client with helpers to log in and build a small city."""
     return Api(client, settings)
+
+
+@pytest.fixture
+async def make_api(db_dsn: str) -> AsyncIterator[Callable[..., Awaitable[Api]]]:
+    """Build more API clients on the same fresh database, each with its own settings overrides."""
+    clients: list[TestClient] = []  # type: ignore[type-arg]
+
+    async def build(**overrides: object) -> Api:
+        s = make_settings(db_dsn, **overrides)
+        c = TestClient(TestServer(create_app(s)))
+        await c.start_server()
+        clients.append(c)
+        return Api(c, s)
+
+    yield build
+    for c in clients:
+        await c.close()

@@ -100,6 +100,7 @@ async def load_demo(
                     phone=f"1380000{i:04d}",
                     specialties=spec,
                 ),
+                password_hash=demo_hash,
             )
             lawyer_ids.append(lw["id"])
         # each community: one lawyer on weekday office hours, another always reachable

@@ -12,6 +12,15 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("fazhizhen-dummy-password")
 
 
+def configure(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2id cost for new hashes; stored hashes with other parameters are rehashed at login."""
+    global _hasher, _DUMMY
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (time_cost, memory_kib, parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY = _hasher.hash("fazhizhen-dummy-password")
+
+
 async def hash_password(password: str) -> str:
     """The argon2id hash of a password."""
     return await asyncio.to_thread(_hasher.hash, password)
