@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -165,18 +164,6 @@ def test_classify_is_the_top_score() -> None:
         best = classify(text)
         if best != "other":
             assert scores[best] == max(scores.values())
-
-
-def test_classification_is_fast_after_warm_up() -> None:
-    texts = [text for text, _ in LABELLED + HOLDOUT]
-    classify("热身")
-    start = time.perf_counter()
-    for text in texts:
-        classify(text)
-    per_question_ms = (time.perf_counter() - start) / len(texts) * 1000
-    print(f"\nclassify: {per_question_ms:.3f} ms per question over {len(texts)} questions")
-    # The target is < 2 ms; the bound is loose so a busy CI machine does not fail it.
-    assert per_question_ms < 10
 
 
 def test_first_use_is_quiet_and_warning_free() -> None:
