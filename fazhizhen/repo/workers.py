@@ -38,6 +38,10 @@ async def get_worker(conn: asyncpg.Connection, worker_id: int) -> Record | None:
     return _one(await conn.fetchrow(Q.get_worker, worker_id))
 
 
+async def worker_communities_named(conn: asyncpg.Connection, worker_id: int) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.worker_communities_named, worker_id)]
+
+
 async def list_workers(conn: asyncpg.Connection) -> list[Record]:
     return [dict(r) for r in await conn.fetch(Q.list_workers)]
 

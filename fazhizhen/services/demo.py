@@ -15,6 +15,7 @@ from fazhizhen.repo import auth as auth_repo
 from fazhizhen.services import admin, routing
 from fazhizhen.services.auth import create_or_reset_bureau
 from fazhizhen.services.passwords import hash_password
+from fazhizhen.services.workers import load_demo_workers
 
 DEMO_PASSWORD = "fazhizhen-demo-2026"
 BUREAU_USER = "admin"
@@ -103,6 +104,7 @@ async def load_demo(
                 password_hash=demo_hash,
             )
             lawyer_ids.append(lw["id"])
+        worker_count = await load_demo_workers(conn, [cid for cid, _ in communities], DEMO_PASSWORD)
         # each community: one lawyer on weekday office hours, another always reachable
         roster: dict[int, list[int]] = {}
         for n, (cid, _) in enumerate(communities):
@@ -141,7 +143,8 @@ async def load_demo(
     return (
         f"demo loaded: {len(CITY)} districts, {len(communities)} communities, {len(lawyer_ids)} lawyers, "
         f"2 pools, {made} questions; bureau login {BUREAU_USER} / {DEMO_PASSWORD}, "
-        f"lawyers lawyer1..lawyer{len(lawyer_ids)} / {DEMO_PASSWORD}"
+        f"lawyers lawyer1..lawyer{len(lawyer_ids)} / {DEMO_PASSWORD}, "
+        f"community workers worker1..worker{worker_count} / {DEMO_PASSWORD}"
     )
 
 

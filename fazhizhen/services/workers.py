@@ -94,6 +94,26 @@ async def set_communities(conn: asyncpg.Connection, worker_id: int, community_id
     return worker
 
 
+async def me(conn: asyncpg.Connection, worker: Principal) -> Record:
+    """The calling worker with the communities they serve (names included, for pickers)."""
+    found = await repo.get_worker(conn, worker.id)
+    if found is None:
+        raise NotFound("社区工作者不存在")
+    return {**found, "communities": await repo.worker_communities_named(conn, worker.id)}
+
+
+DEMO_WORKERS = ("刘桂兰", "陈建华", "周秀梅", "吴志强", "郑丽娟", "孙国庆")
+
+
+async def load_demo_workers(conn: asyncpg.Connection, community_ids: list[int], password: str) -> int:
+    """Demo workers worker1..N, each serving two neighbouring communities (one street of the demo city)."""
+    pairs = [community_ids[i : i + 2] for i in range(0, len(community_ids), 2)]
+    for n, (name, ids) in enumerate(zip(DEMO_WORKERS, pairs, strict=False), start=1):
+        body = WorkerIn(name=name, username=f"worker{n}", password=password, community_ids=ids)
+        await create_worker(conn, body)
+    return min(len(DEMO_WORKERS), len(pairs))
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{API}/admin/workers", workers.create_worker)
     r.add_get(f"{API}/admin/workers", workers.list_workers)
     r.add_put(f"{API}/admin/workers/{{id}}/communities", workers.set_communities)
+    r.add_get(f"{API}/worker/me", workers.me)
     r.add_get(f"{API}/worker/questions", workers.list_questions)
     r.add_post(f"{API}/worker/questions", workers.create_question)
     r.add_get(f"{API}/worker/questions/{{id}}/print", workers.print_question)

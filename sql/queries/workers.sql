@@ -76,3 +76,11 @@ RETURNING *;
 
 -- name: get_referral
 SELECT * FROM question_referrals WHERE id = $2 AND question_id = $1;
+
+-- name: worker_communities_named
+SELECT c.id, c.name, c.street_id, s.name AS street_name, s.district_id
+FROM worker_communities wc
+JOIN communities c ON c.id = wc.community_id
+JOIN streets s ON s.id = c.street_id
+WHERE wc.worker_id = $1
+ORDER BY c.id;

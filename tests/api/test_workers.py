@@ -36,6 +36,11 @@ async def test_bureau_creates_worker_bound_to_communities(api: Api) -> None:
     assert (await api.call("POST", "/admin/workers", lawyer, {**body, "username": "x-sg"}))[0] == 403
     listed = await api.ok("GET", "/admin/workers", bureau)
     assert [w["id"] for w in listed] == [created["id"]]
+    worker_headers = {"Authorization": f"Bearer {login['token']}"}
+    async with api.client.get("/api/v1/worker/me", headers=worker_headers) as resp:
+        me = await resp.json()
+    assert me["name"] == "王社工"
+    assert [c["id"] for c in me["communities"]] == sorted([a.community_id, b.community_id])
 
 
 async def test_worker_confined_to_own_communities(api: Api) -> None:

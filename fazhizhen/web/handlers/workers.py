@@ -43,6 +43,12 @@ async def set_communities(request: web.Request) -> web.Response:
         return respond(await svc.set_communities(conn, worker_id, body.community_ids))
 
 
+async def me(request: web.Request) -> web.Response:
+    who = await principal(request, "worker")
+    async with request.app[DB_POOL].acquire() as conn:
+        return respond(await svc.me(conn, who))
+
+
 async def list_questions(request: web.Request) -> web.Response:
     who = await principal(request, "worker")
     query = parse_query(request, WorkerQuestionsQuery)
