@@ -25,13 +25,36 @@ _HANDLES = ".fazhizhen_handles.json"
 
 
 def _pid_alive(pid: int) -> bool:
+    """True for a running process (a zombie, dead but not yet reaped, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _postgres_pids_using(pgdata: Path) -> list[int]:
+    """Live postgres processes whose command line names this data directory (or its children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if comm in ("postgres", "postmaster") and (str(pgdata) in cmdline or "postgres:" in cmdline):
+            pid = int(entry.name)
+            if _pid_alive(pid):
+                found.append(pid)
+    return found
 
 
 @contextlib.contextmanager
@@ -102,18 +125,49 @@ class EmbeddedPostgres:
         uri: str = server.get_uri()
         if self._answers():
             return uri
-        # A postmaster killed with SIGKILL leaves postmaster.pid behind and pgserver trusts it.
+        # A postmaster killed with SIGKILL leaves postmaster.pid (and the socket lock) behind, and pgserver
+        # trusts them when their pid is alive again (recycled) or not yet reaped.
         log.warning("embedded_postgres_stale", pgdata=str(self.pgdata))
+        self._wait_for_old_processes()
         with contextlib.suppress(FileNotFoundError):
             (self.pgdata / "postmaster.pid").unlink()
+        for lock in self.pgdata.glob(".s.PGSQL.*.lock"):
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
         pgserver.PostgresServer._instances.pop(self.pgdata, None)
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)
         uri = server.get_uri()
         if not self._answers():
-            raise RuntimeError(
-                f"embedded PostgreSQL under {self.pgdata} does not answer; see {self.pgdata}/log"
-            )
+            raise RuntimeError(f"embedded PostgreSQL under {self.pgdata} does not answer; see {self.pgdata}/log")
         return uri
+
+    def _wait_for_old_processes(self, timeout: float = 15.0) -> None:
+        """Let the children of a killed postmaster notice its death and exit before starting anew."""
+        import time
+
+        pid_line = ""
+        with contextlib.suppress(OSError):
+            pid_line = (self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0].strip()
+        old = int(pid_line) if pid_line.isdigit() else None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            old_alive = old is not None and _pid_alive(old) and _is_postgres(old)
+            if not old_alive and not self._orphans():
+                return
+            time.sleep(0.1)
+        log.warning("embedded_postgres_old_processes_linger", pgdata=str(self.pgdata))
+
+    def _orphans(self) -> list[int]:
+        """Backends of this data directory left behind by a killed postmaster (parent gone)."""
+        out = []
+        for pid in _postgres_pids_using(self.pgdata):
+            try:
+                environ_cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if Path(environ_cwd) == self.pgdata:
+                out.append(pid)
+        return out
 
     def _bin(self, name: str) -> str:
         from pgserver._commands import POSTGRES_BIN_PATH
@@ -147,9 +201,16 @@ class EmbeddedPostgres:
             return False
         socket_dir, port = lines[4], lines[3]
         res = subprocess.run(
-            [self._bin("pg_isready"), "-h", socket_dir, "-p", port, "-t", "5"],
+            [self._bin("pg_isready"), "-h", socket_dir, "-p", port, "-U", "postgres", "-d", "postgres", "-t", "5"],
             capture_output=True,
             check=False,
             timeout=15,
         )
         return res.returncode == 0
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() in ("postgres", "postmaster")
+    except OSError:
+        return False
