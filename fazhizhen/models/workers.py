@@ -39,9 +39,7 @@ class WorkerCommunitiesIn(Body):
 class WorkerQuestionIn(QuestionIn):
     """A question a worker enters for a resident who cannot use the mini-program."""
 
-    resident_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None
-    ) = None
+    resident_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     resident_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
 
     @field_validator("resident_phone")
@@ -72,5 +70,14 @@ class WorkerQuestionsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     community_id: Id | None = None
     status: Literal["pending", "escalated", "claimed", "answered", "closed"] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    before_id: Id | None = None
+
+
+class WorkerReferralsQuery(BaseModel):
+    """GET /worker/referrals: `open=true` for those without an outcome yet; keyset paging."""
+
+    model_config = ConfigDict(extra="ignore")
+    open: bool = False
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     before_id: Id | None = None

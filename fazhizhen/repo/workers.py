@@ -96,6 +96,12 @@ async def referrals_for(conn: asyncpg.Connection, question_ids: list[int]) -> di
     return _by_question(await conn.fetch(Q.referrals_for, question_ids), question_ids)
 
 
+async def worker_referrals(
+    conn: asyncpg.Connection, worker_id: int, open_only: bool, before_id: int | None, limit: int
+) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.worker_referrals, worker_id, open_only, before_id, limit)]
+
+
 async def get_referral(conn: asyncpg.Connection, question_id: int, referral_id: int) -> Record | None:
     return _one(await conn.fetchrow(Q.get_referral, question_id, referral_id))
 

@@ -17,7 +17,7 @@ import asyncpg
 
 from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
-from fazhizhen.models.workers import WorkerIn, WorkerQuestionIn, WorkerQuestionsQuery
+from fazhizhen.models.workers import WorkerIn, WorkerQuestionIn, WorkerQuestionsQuery, WorkerReferralsQuery
 from fazhizhen.repo import admin as admin_repo
 from fazhizhen.repo import workers as repo
 from fazhizhen.services import questions
@@ -65,9 +65,7 @@ async def create_worker(conn: asyncpg.Connection, body: WorkerIn) -> Record:
         try:
             account = await admin_repo.insert_account(conn, "worker", body.username, password_hash)
         except asyncpg.UniqueViolationError:
-            raise Conflict(
-                "用户名已被占用", details=[{"field": "username", "message": "already exists"}]
-            ) from None
+            raise Conflict("用户名已被占用", details=[{"field": "username", "message": "already exists"}]) from None
         await repo.insert_worker(conn, account["id"], body.name, body.phone)
         await repo.set_worker_communities(conn, account["id"], ids)
         worker = await repo.get_worker(conn, account["id"])
@@ -150,7 +148,9 @@ def offline_view(asker: Record, assigned_lawyer_id: int | None, who: Principal) 
 
 
 def _referral_out(r: Record) -> Record:
+    extra = {"community_id": r["community_id"]} if "community_id" in r else {}
     return {
+        **extra,
         "id": r["id"],
         "question_id": r["question_id"],
         "to": r["to_service"],
@@ -189,19 +189,13 @@ async def staff_view(
     return presented
 
 
-async def list_questions(
-    conn: asyncpg.Connection, worker: Principal, query: WorkerQuestionsQuery
-) -> list[Record]:
+async def list_questions(conn: asyncpg.Connection, worker: Principal, query: WorkerQuestionsQuery) -> list[Record]:
     """Questions of my communities, newest first, presented (masked) with the staff-only fields."""
-    qs = await repo.worker_questions(
-        conn, worker.id, query.community_id, query.status, query.before_id, query.limit
-    )
+    qs = await repo.worker_questions(conn, worker.id, query.community_id, query.status, query.before_id, query.limit)
     return await staff_view(conn, await questions.present_many(conn, qs, worker), worker, "list")
 
 
-async def get_one(
-    conn: asyncpg.Connection, question_id: int, who: Principal, via: str = "question"
-) -> Record:
+async def get_one(conn: asyncpg.Connection, question_id: int, who: Principal, via: str = "question") -> Record:
     """One question `who` may see, presented with the staff-only fields."""
     q = await questions.get_for(conn, question_id, who)
     return (await staff_view(conn, [await questions.present_one(conn, q, who)], who, via))[0]
@@ -215,9 +209,7 @@ async def submit_offline(
 ) -> Record:
     """A question entered by a worker for a resident without the mini-program, routed like any other."""
     if not await repo.worker_serves(conn, worker.id, body.community_id):
-        raise Forbidden(
-            "您不负责该社区", details=[{"field": "community_id", "message": "not your community"}]
-        )
+        raise Forbidden("您不负责该社区", details=[{"field": "community_id", "message": "not your community"}])
     async with conn.transaction():
         q = await questions.submit(
             conn,
@@ -230,9 +222,7 @@ async def submit_offline(
         )
         q = await repo.mark_asked_by_worker(conn, q["id"], worker.id)
         await repo.insert_offline_asker(conn, q["id"], worker.id, body.resident_name, body.resident_phone)
-    log.info(
-        "question_asked_by_worker", question_id=q["id"], worker_id=worker.id, community_id=q["community_id"]
-    )
+    log.info("question_asked_by_worker", question_id=q["id"], worker_id=worker.id, community_id=q["community_id"])
     return q
 
 
@@ -251,9 +241,7 @@ async def list_notes(conn: asyncpg.Connection, question_id: int, who: Principal)
     return (await repo.notes_for(conn, [question_id]))[question_id]
 
 
-async def add_referral(
-    conn: asyncpg.Connection, question_id: int, who: Principal, to: str, note: str | None
-) -> Record:
+async def add_referral(conn: asyncpg.Connection, question_id: int, who: Principal, to: str, note: str | None) -> Record:
     """Record that the question was referred to mediation, legal aid, 12345 or litigation."""
     await questions.get_for(conn, question_id, who)
     r = await repo.insert_referral(conn, question_id, to, note, who.role, who.id)
@@ -266,6 +254,13 @@ async def list_referrals(conn: asyncpg.Connection, question_id: int, who: Princi
     await questions.get_for(conn, question_id, who)
     audit_reads(who, [question_id], "referrals")
     return [_referral_out(r) for r in (await repo.referrals_for(conn, [question_id]))[question_id]]
+
+
+async def worker_referrals(conn: asyncpg.Connection, worker: Principal, query: WorkerReferralsQuery) -> list[Record]:
+    """Referrals on my communities' questions, newest first (only the open ones with `open=true`)."""
+    rows = await repo.worker_referrals(conn, worker.id, query.open, query.before_id, query.limit)
+    audit_reads(worker, sorted({r["question_id"] for r in rows}), "referrals")
+    return [_referral_out(r) for r in rows]
 
 
 async def set_referral_outcome(

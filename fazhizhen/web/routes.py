@@ -54,6 +54,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(f"{API}/worker/questions", workers.list_questions)
     r.add_post(f"{API}/worker/questions", workers.create_question)
     r.add_get(f"{API}/worker/questions/{{id}}/print", workers.print_question)
+    r.add_get(f"{API}/worker/referrals", workers.worker_referrals)
     r.add_post(f"{API}/questions/{{id}}/notes", workers.add_note)
     r.add_get(f"{API}/questions/{{id}}/notes", workers.list_notes)
     r.add_post(f"{API}/questions/{{id}}/referrals", workers.add_referral)

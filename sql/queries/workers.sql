@@ -84,3 +84,13 @@ JOIN communities c ON c.id = wc.community_id
 JOIN streets s ON s.id = c.street_id
 WHERE wc.worker_id = $1
 ORDER BY c.id;
+
+-- name: worker_referrals
+-- Referrals on questions of the worker's communities, newest first; $2 true: only those still open.
+SELECT r.*, q.community_id FROM question_referrals r
+JOIN questions q ON q.id = r.question_id
+WHERE q.community_id IN (SELECT community_id FROM worker_communities WHERE worker_id = $1)
+  AND ($2::boolean IS NOT TRUE OR r.outcome IS NULL)
+  AND ($3::bigint IS NULL OR r.id < $3)
+ORDER BY r.id DESC
+LIMIT $4;

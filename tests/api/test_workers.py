@@ -54,9 +54,7 @@ async def test_worker_confined_to_own_communities(api: Api) -> None:
     assert [q["id"] for q in listed] == [q_mine["id"]]
     assert (await api.call("GET", f"/questions/{q_other['id']}", worker))[0] == 404
     assert (await api.call("GET", f"/worker/questions/{q_other['id']}/print", worker))[0] == 404
-    assert (await api.call("POST", f"/questions/{q_other['id']}/notes", worker, {"content": "看看"}))[
-        0
-    ] == 404
+    assert (await api.call("POST", f"/questions/{q_other['id']}/notes", worker, {"content": "看看"}))[0] == 404
     code, _ = await api.call("POST", f"/questions/{q_other['id']}/referrals", worker, {"to": "mediation"})
     assert code == 404
     ask_other = {"community_id": other.community_id, "content": "老人想咨询赡养费的问题"}
@@ -64,9 +62,7 @@ async def test_worker_confined_to_own_communities(api: Api) -> None:
     # residents' own endpoints stay closed to workers
     assert (await api.call("GET", "/questions", worker))[0] == 403
     assert (await api.call("GET", "/lawyer/queue", worker))[0] == 403
-    assert (await api.call("POST", f"/questions/{q_mine['id']}/answers", worker, {"content": "答复"}))[
-        0
-    ] == 403
+    assert (await api.call("POST", f"/questions/{q_mine['id']}/answers", worker, {"content": "答复"}))[0] == 403
 
     # the bureau rebinds the worker: the other community's questions come into view, its own go
     bureau = await api.bureau()
@@ -166,9 +162,7 @@ async def test_worker_question_escalates_and_prints_answer(api: Api) -> None:
         html = await resp.text()
     assert "李秀英" in html and "可要求物业公示收费依据&lt;b&gt;" in html and "<b>" not in html
     assert "律师解答" in html and NOTE_MARK not in html
-    async with api.client.get(
-        f"/api/v1/worker/questions/{q['id']}/print?format=text", headers=worker.headers
-    ) as resp:
+    async with api.client.get(f"/api/v1/worker/questions/{q['id']}/print?format=text", headers=worker.headers) as resp:
         assert resp.content_type == "text/plain"
         text = await resp.text()
     assert "可要求物业公示收费依据<b>" in text and NOTE_MARK not in text
@@ -182,9 +176,7 @@ async def test_notes_and_referrals_beside_lawyer_queue(api: Api) -> None:
     q = await api.ask(await api.resident(), city.community_id)
     qid = q["id"]
 
-    note = await api.ok(
-        "POST", f"/questions/{qid}/notes", worker, {"content": "该居民上周已来社区反映过"}, status=201
-    )
+    note = await api.ok("POST", f"/questions/{qid}/notes", worker, {"content": "该居民上周已来社区反映过"}, status=201)
     assert note["author_role"] == "worker" and note["author_id"] == worker.id
     await api.ok("POST", f"/questions/{qid}/notes", lawyer, {"content": "需要核实租赁合同"}, status=201)
     ref = await api.ok(
@@ -204,9 +196,17 @@ async def test_notes_and_referrals_beside_lawyer_queue(api: Api) -> None:
     assert (await api.call("POST", out_path, worker, {"outcome": "unresolved"}))[0] == 409
     code, err = await api.call("POST", f"/questions/{qid}/referrals", worker, {"to": "police"})
     assert code == 422 and err["error"]["details"][0]["field"] == "to"
-    assert (
-        await api.call("POST", f"/questions/{qid}/referrals/999999/outcome", worker, {"outcome": "resolved"})
-    )[0] == 404
+    assert (await api.call("POST", f"/questions/{qid}/referrals/999999/outcome", worker, {"outcome": "resolved"}))[
+        0
+    ] == 404
+    # the worker's follow-up list: open referrals of my communities only
+    second = await api.ok("POST", f"/questions/{qid}/referrals", worker, {"to": "hotline_12345"}, status=201)
+    assert [r["id"] for r in await api.ok("GET", "/worker/referrals?open=true", worker)] == [second["id"]]
+    everything = await api.ok("GET", "/worker/referrals", worker)
+    assert [r["id"] for r in everything] == [second["id"], ref["id"]]
+    assert everything[0]["community_id"] == city.community_id
+    outsider = await api.worker([(await api.city()).community_id])
+    assert await api.ok("GET", "/worker/referrals", outsider) == []
     for path in (f"/questions/{qid}/notes", f"/questions/{qid}/referrals"):
         assert len(await api.ok("GET", path, await api.bureau())) >= 1
     # the bureau reads notes but does not write them; a lawyer who cannot see the question cannot either
@@ -244,9 +244,7 @@ async def test_notes_never_reach_the_resident(api: Api) -> None:
         worker,
         {"outcome": "resolved", "note": REFERRAL_MARK},
     )
-    answer = await api.ok(
-        "POST", f"/questions/{qid}/answers", lawyer, {"content": "建议申请法律援助"}, status=201
-    )
+    answer = await api.ok("POST", f"/questions/{qid}/answers", lawyer, {"content": "建议申请法律援助"}, status=201)
     await api.ok("POST", f"/questions/{qid}/adopt", resident, {"answer_id": answer["id"]})
 
     ids: dict[str, int] = {"id": qid, "referral_id": ref["id"], "answer_id": answer["id"]}
@@ -273,7 +271,5 @@ async def test_notes_never_reach_the_resident(api: Api) -> None:
     mine = await api.ok("GET", f"/questions/{qid}", resident)
     assert not {"notes", "referrals", "offline_resident"} & mine.keys()
     # and residents cannot write notes or referrals
-    assert (await api.call("POST", f"/questions/{qid}/notes", resident, {"content": "我自己的备注"}))[
-        0
-    ] == 403
+    assert (await api.call("POST", f"/questions/{qid}/notes", resident, {"content": "我自己的备注"}))[0] == 403
     assert (await api.call("POST", f"/questions/{qid}/referrals", resident, {"to": "mediation"}))[0] == 403

@@ -13,6 +13,7 @@ from fazhizhen.models.workers import (
     WorkerIn,
     WorkerQuestionIn,
     WorkerQuestionsQuery,
+    WorkerReferralsQuery,
 )
 from fazhizhen.services import workers as svc
 from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
@@ -103,6 +104,13 @@ async def list_referrals(request: web.Request) -> web.Response:
     qid = path_id(request)
     async with request.app[DB_POOL].acquire() as conn:
         return respond(await svc.list_referrals(conn, qid, who))
+
+
+async def worker_referrals(request: web.Request) -> web.Response:
+    who = await principal(request, "worker")
+    query = parse_query(request, WorkerReferralsQuery)
+    async with request.app[DB_POOL].acquire() as conn:
+        return respond(await svc.worker_referrals(conn, who, query))
 
 
 async def set_referral_outcome(request: web.Request) -> web.Response:
