@@ -30,9 +30,13 @@ async def community_duty_slots(conn: asyncpg.Connection, community_id: int) -> l
     return [dict(r) for r in await conn.fetch(Q.community_duty_slots, community_id)]
 
 
-async def open_question_counts(conn: asyncpg.Connection, lawyer_ids: list[int]) -> dict[int, int]:
-    rows = await conn.fetch(Q.open_question_counts, lawyer_ids)
-    return {r["lawyer_id"]: r["open_questions"] for r in rows}
+async def lawyer_loads(conn: asyncpg.Connection, lawyer_ids: list[int]) -> dict[int, Record]:
+    """Open questions and last assignment time of each lawyer."""
+    return {r["lawyer_id"]: dict(r) for r in await conn.fetch(Q.lawyer_loads, lawyer_ids)}
+
+
+async def mark_lawyer_assigned(conn: asyncpg.Connection, lawyer_id: int) -> None:
+    await conn.execute(Q.mark_lawyer_assigned, lawyer_id)
 
 
 async def list_pool_refs(conn: asyncpg.Connection) -> list[Record]:
@@ -126,9 +130,7 @@ async def claim_question(conn: asyncpg.Connection, question_id: int, lawyer_id: 
     return _one(await conn.fetchrow(Q.claim_question, question_id, lawyer_id))
 
 
-async def mark_first_answer(
-    conn: asyncpg.Connection, question_id: int, lawyer_id: int, level: str
-) -> Record | None:
+async def mark_first_answer(conn: asyncpg.Connection, question_id: int, lawyer_id: int, level: str) -> Record | None:
     return _one(await conn.fetchrow(Q.mark_first_answer, question_id, lawyer_id, level))
 
 
@@ -140,9 +142,7 @@ async def adopt_answer(conn: asyncpg.Connection, question_id: int, answer_id: in
     return _one(await conn.fetchrow(Q.adopt_answer, question_id, answer_id))
 
 
-async def rate(
-    conn: asyncpg.Connection, question_id: int, resident_id: int, score: int, comment: str | None
-) -> Record:
+async def rate(conn: asyncpg.Connection, question_id: int, resident_id: int, score: int, comment: str | None) -> Record:
     await conn.execute(Q.upsert_rating, question_id, resident_id, score, comment)
     return dict(await conn.fetchrow(Q.set_question_rating, question_id, score, comment))
 

@@ -34,8 +34,10 @@ async def route(
     slots = [_slot(r) for r in await repo.community_duty_slots(conn, community_id)]
     lawyers = routing.on_duty(slots, now, ZoneInfo(settings.timezone))
     if lawyers:
-        counts = await repo.open_question_counts(conn, lawyers)
-        candidates = [routing.Candidate(lid, counts.get(lid, 0)) for lid in lawyers]
+        loads = await repo.lawyer_loads(conn, lawyers)
+        candidates = [
+            routing.Candidate(lid, loads[lid]["open_questions"], loads[lid]["last_assigned_at"]) for lid in lawyers
+        ]
         return routing.pick_lawyer(candidates), None
     pools = [routing.PoolRef(r["pool_id"], r["district_id"]) for r in await repo.list_pool_refs(conn)]
     return None, routing.pool_for(district_id, pools)
@@ -90,6 +92,8 @@ async def submit(
                 "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
             }
         q = await repo.insert_question(conn, **values)
+        if lawyer_id is not None:
+            await repo.mark_lawyer_assigned(conn, lawyer_id)
         await repo.insert_event(
             conn,
             q["id"],
@@ -257,9 +261,7 @@ async def claim(conn: asyncpg.Connection, question_id: int, lawyer: Principal) -
             if current and current["status"] == "claimed" and current["assigned_lawyer_id"] == lawyer.id:
                 return current
             raise Conflict(
-                "该问题已被其他律师认领"
-                if current and current["assigned_lawyer_id"]
-                else "该问题当前不可认领",
+                "该问题已被其他律师认领" if current and current["assigned_lawyer_id"] else "该问题当前不可认领",
                 status=current["status"] if current else None,
             )
         await repo.insert_event(

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +32,11 @@ class DutySlot:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A lawyer on duty with the number of questions currently open on their desk."""
+    """A lawyer on duty with the questions open on their desk and when they were last given one."""
 
     lawyer_id: int
     open_questions: int
+    last_assigned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +82,18 @@ def on_duty(slots: Iterable[DutySlot], now: datetime, tz: ZoneInfo) -> list[int]
 
 
 def pick_lawyer(candidates: Sequence[Candidate]) -> int | None:
-    """The on-duty lawyer to receive a new question: fewest open questions, then lowest id."""
+    """The on-duty lawyer to receive a new question.
+
+    Fewest open questions; among equals the one given a question least recently (never-assigned first),
+    then the lowest id. Without the middle rule a shared roster sends nearly everything to the lowest id.
+    """
     if not candidates:
         return None
-    return min(candidates, key=lambda c: (c.open_questions, c.lawyer_id)).lawyer_id
+    best = min(
+        candidates,
+        key=lambda c: (c.open_questions, c.last_assigned_at is not None, c.last_assigned_at or _EPOCH, c.lawyer_id),
+    )
+    return best.lawyer_id
 
 
 def escalate_at(created_at: datetime, window_seconds: float) -> datetime:

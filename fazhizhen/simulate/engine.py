@@ -330,6 +330,7 @@ def run_policy(
     lawyers = city.lawyers
     pool_refs, members = city.pools(policy.pool_scale)
     open_q = [0] * (len(lawyers) + 1)
+    last_assigned: dict[int, datetime] = {}
     answers = [0] * (len(lawyers) + 1)
     rotation: dict[int, int | None] = {}
     traces = [
@@ -432,7 +433,7 @@ def run_policy(
                 note(t, "ask", qi)
                 enter_pool(q, t, now, "off_duty")
                 continue
-            cands = [Candidate(i, open_q[i]) for i in ids]
+            cands = [Candidate(i, open_q[i], last_assigned.get(i)) for i in ids]
             if policy.routing == "specialty":
                 chosen = pick_specialist(cands, city.specialties, q.category)
             else:
@@ -440,6 +441,7 @@ def run_policy(
             assert chosen is not None
             q.assigned_lawyer = q.assignee = chosen
             open_q[chosen] += 1
+            last_assigned[chosen] = now
             note(t, "ask", qi, chosen)
             deadline = escalate_at(now, window)
             q.escalate_at = secs(deadline)

@@ -10,11 +10,14 @@ FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
 WHERE d.community_id = $1
 ORDER BY d.id;
 
--- name: open_question_counts
-SELECT l.id AS lawyer_id, count(q.id) AS open_questions
-FROM unnest($1::bigint[]) AS l(id)
-LEFT JOIN questions q ON q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')
-GROUP BY l.id;
+-- name: lawyer_loads
+SELECT l.id AS lawyer_id, l.last_assigned_at,
+       (SELECT count(*) FROM questions q
+        WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')) AS open_questions
+FROM lawyers l WHERE l.id = ANY($1::bigint[]);
+
+-- name: mark_lawyer_assigned
+UPDATE lawyers SET last_assigned_at = now() WHERE id = $1;
 
 -- name: list_pool_refs
 SELECT id AS pool_id, district_id FROM pools ORDER BY id;

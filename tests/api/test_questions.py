@@ -40,7 +40,7 @@ async def test_several_on_duty_fewest_open_questions_wins(api: Api) -> None:
     resident = await api.resident()
     got = [(await api.ask(resident, city.community_id))["assigned_lawyer_id"] for _ in range(4)]
     assert sorted(got) == sorted([a.id, a.id, b.id, b.id])
-    q = await api.ask(resident, city.community_id)  # tie again: lowest id
+    q = await api.ask(resident, city.community_id)  # tie again: the least recently assigned
     assert q["assigned_lawyer_id"] == min(a.id, b.id)
 
 

@@ -88,7 +88,12 @@ def test_deadlines() -> None:
     [(False, False, None, "A"), (True, False, 10, "B"), (True, False, None, "C"), (True, True, 10, "D")],
 )
 def test_resolved_level(escalated: bool, alerted: bool, district: int | None, level: str) -> None:
-    got = routing.resolved_level(
-        escalated=escalated, alerted_before_answer=alerted, pool_district_id=district
-    )
+    got = routing.resolved_level(escalated=escalated, alerted_before_answer=alerted, pool_district_id=district)
     assert got == level
+
+
+def test_equal_loads_go_to_the_least_recently_assigned() -> None:
+    t = at("2026-11-23 10:00")
+    cands = [Candidate(1, 0, t), Candidate(2, 0, t - timedelta(minutes=5)), Candidate(3, 1, None)]
+    assert routing.pick_lawyer(cands) == 2
+    assert routing.pick_lawyer([*cands, Candidate(9, 0, None)]) == 9  # never assigned goes first
