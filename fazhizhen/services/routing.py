@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
