@@ -48,9 +48,7 @@ async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str
                 continue
             async with conn.transaction():
                 await conn.execute(path.read_text(encoding="utf-8"))
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
-                )
+                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
             log.info("migration_applied", version=version, migration=name)
             applied.append(name)
     finally:
