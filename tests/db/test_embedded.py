@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,13 +91,18 @@ class Servers:
 
 
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Servers]:
-    s = Servers(tmp_path / "data")
+def servers() -> Iterator[Servers]:
+    # Not under pytest's tmp_path: each pytest session resets /tmp/pytest-of-<user> to 0700, which would
+    # lock out the unprivileged user the embedded server runs as when tests run as root.
+    base = Path(__file__).resolve().parents[2] / "var" / "embedded-tests" / uuid.uuid4().hex[:8]
+    s = Servers(base / "data")
     yield s
     s.stop_all()
     pid = _postmaster_pid(s.data_dir)
     if pid is not None and _is_postgres(pid):
         os.kill(pid, signal.SIGKILL)
+        _wait(lambda: not _is_postgres(pid), 10)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_survives_sigkill_of_server_and_of_postmaster(servers: Servers) -> None:
