@@ -178,3 +178,15 @@ async def test_roles_are_checked(api: Api, method: str, path: str, allowed: set[
             assert code != 403 and code != 401, (role, method, path, code)
         else:
             assert code == 403, (role, method, path, code, body)
+
+
+async def test_unhandled_exception_is_a_bare_500(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fazhizhen.services import questions
+
+    async def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(questions, "list_for_resident", boom)
+    code, body = await api.call("GET", "/questions", await api.resident())
+    assert code == 500 and _shape(body)["code"] == "internal"
+    assert "secret" not in str(body) and "Traceback" not in str(body)
