@@ -121,7 +121,9 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             import pgserver  # imported late: it touches the file system at import
 
-        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        get_server = pgserver.postgres_server.get_server
+
+        server = get_server(self.pgdata, cleanup_mode=None)
         uri: str = server.get_uri()
         if self._answers():
             return uri
@@ -134,8 +136,8 @@ class EmbeddedPostgres:
         for lock in self.pgdata.glob(".s.PGSQL.*.lock"):
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()
-        pgserver.PostgresServer._instances.pop(self.pgdata, None)
-        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        pgserver.postgres_server.PostgresServer._instances.pop(self.pgdata, None)
+        server = get_server(self.pgdata, cleanup_mode=None)
         uri = server.get_uri()
         if not self._answers():
             raise RuntimeError(f"embedded PostgreSQL under {self.pgdata} does not answer; see {self.pgdata}/log")
@@ -174,21 +176,24 @@ class EmbeddedPostgres:
 
         return str(Path(POSTGRES_BIN_PATH) / name)
 
-    def _run_as(self) -> dict[str, object]:
+    def _run_as(self) -> tuple[int | None, int | None]:
+        """pgserver runs the cluster as its own system user when we are root; so must pg_ctl."""
         if os.geteuid() != 0:
-            return {}
+            return None, None
         import pwd
 
         pw = pwd.getpwnam("pgserver")
-        return {"user": pw.pw_uid, "group": pw.pw_gid}
+        return pw.pw_uid, pw.pw_gid
 
     def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        user, group = self._run_as()
         return subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), *args],
             check=check,
             capture_output=True,
             timeout=60,
-            **self._run_as(),  # type: ignore[arg-type]
+            user=user,
+            group=group,
         )
 
     def _answers(self) -> bool:

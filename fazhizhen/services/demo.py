@@ -183,6 +183,7 @@ async def _history(
                 escalated_at = created + window
                 alert_at = escalated_at + pool_sla
                 delay = window + timedelta(seconds=rng.expovariate(1 / 240))
+                assert pool is not None
                 answered_by = rng.choice(members[pool])
                 claimed_at = escalated_at + (delay - window) / 2
                 alerted_at = alert_at if created + delay > alert_at else None

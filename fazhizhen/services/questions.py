@@ -145,7 +145,7 @@ async def visible_to(conn: asyncpg.Connection, q: Record, who: Principal) -> boo
     if who.role == "bureau":
         return True
     if who.role == "resident":
-        return q["resident_id"] == who.id
+        return bool(q["resident_id"] == who.id)
     if who.role == "lawyer":
         if q["assigned_lawyer_id"] == who.id:
             return True
@@ -162,7 +162,7 @@ def sees_in_clear(q: Record, who: Principal | None) -> bool:
     if who is None:
         return False
     if who.role == "resident":
-        return q["resident_id"] == who.id
+        return bool(q["resident_id"] == who.id)
     if who.role == "worker":
         return bool(q.get("asked_by_worker_id") == who.id)
     return who.role == "lawyer" and q["assigned_lawyer_id"] == who.id
