@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fazhizhen tests
+	$(VENV)/bin/ruff check fazhizhen tests bench
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy fazhizhen
@@ -38,3 +38,8 @@ check: lint test
 
 clean:
 	rm -rf $(VENV) var/test-pg
+
+# Benchmarks (not tests: never part of `make test`); rewrites the generated block of docs/BENCHMARKS.md.
+bench: $(STAMP)
+	@mkdir -p var/run
+	$(PY) bench/run_all.py $(BENCH_ARGS)
