@@ -82,6 +82,24 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from fazhizhen.services import metrics
+
+    d_from = date.fromisoformat(args.date_from) if args.date_from else None
+    d_to = date.fromisoformat(args.date_to) if args.date_to else None
+
+    async def run(conn: Any) -> int:
+        if args.rebuild:
+            return await metrics.rebuild(conn, settings, d_from, d_to)
+        return await metrics.refresh_all(conn, settings)
+
+    n = asyncio.run(_with_conn(settings, run))
+    print(f"metrics rollups: {n} community-day(s) recomputed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fazhizhen", description="法指针 community legal-consultation routing"
@@ -98,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(fn=cmd_create_admin)
     demo = sub.add_parser("demo", help="load demo data (idempotent)")
     demo.set_defaults(fn=cmd_demo)
+    rollup = sub.add_parser("rollup", help="fold pending changes into the metrics rollups, or rebuild them")
+    rollup.add_argument(
+        "--rebuild", action="store_true", help="recompute from the raw tables (after imports)"
+    )
+    rollup.add_argument("--from", dest="date_from", help="rebuild only days from this date (YYYY-MM-DD)")
+    rollup.add_argument("--to", dest="date_to", help="rebuild only days up to this date (YYYY-MM-DD)")
+    rollup.set_defaults(fn=cmd_rollup)
     sub.add_parser("simulate", help="replay a synthetic city through the routing rules", add_help=False)
     return parser
 

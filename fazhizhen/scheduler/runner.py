@@ -9,6 +9,7 @@ import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from fazhizhen.log import get_logger
+from fazhizhen.scheduler.metrics_job import rollup_job
 from fazhizhen.services.escalation import sweep
 from fazhizhen.settings import Settings
 
@@ -30,6 +31,7 @@ def build_scheduler(
             log.exception("sweep_failed")
 
     jobs: dict[str, tuple[Job, float]] = {"sweep": (sweep_job, settings.sweep_interval_seconds)}
+    jobs["metrics_rollup"] = rollup_job(pool, settings)
     jobs |= extra_jobs or {}
     for name, (fn, every) in jobs.items():
         scheduler.add_job(

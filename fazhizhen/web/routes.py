@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.web.handlers import admin, auth, levels, questions, service, workers
+from fazhizhen.web.handlers import admin, auth, levels, metrics, questions, service, workers
 
 API = "/api/v1"
 
@@ -60,5 +60,17 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{API}/questions/{{id}}/referrals", workers.add_referral)
     r.add_get(f"{API}/questions/{{id}}/referrals", workers.list_referrals)
     r.add_post(f"{API}/questions/{{id}}/referrals/{{referral_id}}/outcome", workers.set_referral_outcome)
-    r.add_get(f"{API}/metrics/levels", levels.levels)
     r.add_get(f"{API}/metrics/levels/breakdown", levels.breakdown)
+
+    r.add_get(f"{API}/metrics/summary", metrics.summary)
+    r.add_get(f"{API}/metrics/levels", metrics.levels)
+    r.add_get(f"{API}/metrics/categories", metrics.categories)
+    r.add_get(f"{API}/metrics/daily", metrics.daily)
+    r.add_get(f"{API}/metrics/lawyers", metrics.lawyers)
+    r.add_get(f"{API}/metrics/places", metrics.places)
+    r.add_get(f"{API}/metrics/histogram", metrics.histogram)
+    r.add_get(f"{API}/bureau/open-escalations", metrics.open_escalations)
+    r.add_get(f"{API}/exports/questions.csv", metrics.export_csv)
+    r.add_get(f"{API}/callbacks", metrics.list_callbacks)
+    r.add_post(f"{API}/callbacks/{{id}}/assign", metrics.assign_callback)
+    r.add_post(f"{API}/callbacks/{{id}}/outcome", metrics.complete_callback)

@@ -1,0 +1,118 @@
+"""The bureau's metrics, open escalations, ledger export and callbacks: parse, call the service, respond."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+from aiohttp import web
+
+from fazhizhen.keys import DB_POOL, SETTINGS
+from fazhizhen.models.metrics import CallbackAssignIn, CallbackOutcomeIn, CallbackQuery, MetricsQuery
+from fazhizhen.services import callbacks, ledger, metrics
+from fazhizhen.settings import Settings
+from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
+from fazhizhen.web.middleware import principal
+
+Reader = Callable[[asyncpg.Connection, Settings, metrics.Filters], Awaitable[Any]]
+
+
+async def _filters(conn: asyncpg.Connection, settings: Settings, q: MetricsQuery) -> metrics.Filters:
+    return await metrics.resolve(
+        conn,
+        settings,
+        date_from=q.date_from,
+        date_to=q.date_to,
+        district_id=q.district_id,
+        street_id=q.street_id,
+        community_id=q.community_id,
+        category=q.category,
+        raw=q.source == "raw",
+    )
+
+
+def _reader(fn: Reader) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        await principal(request, "bureau")
+        q = parse_query(request, MetricsQuery)
+        settings = request.app[SETTINGS]
+        async with request.app[DB_POOL].acquire() as conn:
+            f = await _filters(conn, settings, q)
+            return respond(await fn(conn, settings, f))
+
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+summary = _reader(metrics.summary)
+levels = _reader(metrics.levels)
+categories = _reader(metrics.categories)
+daily = _reader(metrics.daily)
+lawyers = _reader(metrics.lawyers)
+places = _reader(metrics.places)
+histogram = _reader(metrics.histogram)
+
+
+async def _open_escalations(conn: asyncpg.Connection, settings: Settings, f: metrics.Filters) -> Any:
+    """Escalated questions still unanswered, alerted first."""
+    return await metrics.open_escalations(conn, f)
+
+
+open_escalations = _reader(_open_escalations)
+
+
+def _filename(f: metrics.Filters, ext: str) -> str:
+    return f"questions-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{ext}"
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    """The ledger (台账) as CSV, streamed from a server-side cursor: constant memory for any range."""
+    await principal(request, "bureau")
+    q = parse_query(request, MetricsQuery)
+    settings = request.app[SETTINGS]
+    async with request.app[DB_POOL].acquire() as conn:
+        f = await _filters(conn, settings, q)
+        name = _filename(f, "csv")
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": (
+                    f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote('法指针台账-' + name)}"
+                ),
+                "Cache-Control": "no-store",
+            }
+        )
+        await resp.prepare(request)
+        async with conn.transaction(readonly=True):
+            async for chunk in ledger.csv_chunks(conn, settings, f):
+                await resp.write(chunk)
+        await resp.write_eof()
+        return resp
+
+
+async def list_callbacks(request: web.Request) -> web.Response:
+    """Callback tasks (回访) opened by ratings of 1 or 2; `status=open` lists those not done."""
+    await principal(request, "bureau")
+    q = parse_query(request, CallbackQuery)
+    settings = request.app[SETTINGS]
+    async with request.app[DB_POOL].acquire() as conn:
+        f = await _filters(conn, settings, q)
+        return respond(await callbacks.list_callbacks(conn, f, q.status))
+
+
+async def assign_callback(request: web.Request) -> web.Response:
+    who = await principal(request, "bureau")
+    cid = path_id(request)
+    body = await parse_body(request, CallbackAssignIn) if request.can_read_body else CallbackAssignIn()
+    async with request.app[DB_POOL].acquire() as conn:
+        return respond(await callbacks.assign(conn, cid, who, body.assignee_id))
+
+
+async def complete_callback(request: web.Request) -> web.Response:
+    who = await principal(request, "bureau")
+    cid = path_id(request)
+    body = await parse_body(request, CallbackOutcomeIn)
+    async with request.app[DB_POOL].acquire() as conn:
+        return respond(await callbacks.complete(conn, cid, who, body.result, body.outcome))
