@@ -179,10 +179,11 @@ CREATE TABLE metrics_rollup (
     first_acknowledgement int NOT NULL,
     first_clarification   int NOT NULL,
     late             int NOT NULL,    -- escalated by the sweep (window passed): lateness known
-    response_sum     float8 NOT NULL,
+    -- sums in whole milliseconds: integer sums are exact in any order, so rollups equal raw answers
+    response_ms      bigint NOT NULL,
     response_max     float8,
-    substantive_sum  float8 NOT NULL,
-    lateness_sum     float8 NOT NULL,
+    substantive_ms   bigint NOT NULL,
+    lateness_ms      bigint NOT NULL,
     lateness_max     float8,
     response_hist    int[] NOT NULL,
     lateness_hist    int[] NOT NULL,
@@ -201,7 +202,7 @@ CREATE TABLE metrics_lawyer_rollup (
     in_window        int NOT NULL,    -- answered by them within the window that applied to them
     satisfied        int NOT NULL,
     satisfaction_base int NOT NULL,
-    response_sum     float8 NOT NULL,
+    response_ms      bigint NOT NULL,
     PRIMARY KEY (scope, scope_id, period, period_start, lawyer_id)
 );
 
@@ -275,10 +276,10 @@ RETURNS SETOF metrics_rollup LANGUAGE sql STABLE AS $$
            count(*) FILTER (WHERE f.first_reply_kind = 'acknowledgement')::int,
            count(*) FILTER (WHERE f.first_reply_kind = 'clarification')::int,
            count(f.lateness_s)::int,
-           coalesce(sum(f.response_s), 0),
+           coalesce(sum(round(f.response_s * 1000)), 0)::bigint,
            max(f.response_s),
-           coalesce(sum(f.substantive_s), 0),
-           coalesce(sum(f.lateness_s), 0),
+           coalesce(sum(round(f.substantive_s * 1000)), 0)::bigint,
+           coalesce(sum(round(f.lateness_s * 1000)), 0)::bigint,
            max(f.lateness_s),
            fzz_histogram(array_agg(f.response_s), fzz_response_bounds()),
            fzz_histogram(array_agg(f.lateness_s), fzz_lateness_bounds())
@@ -310,8 +311,8 @@ RETURNS SETOF metrics_lawyer_rollup LANGUAGE sql STABLE AS $$
                               AND (q.rating >= 4 OR q.adopted_answer_id IS NOT NULL))::int,
            count(*) FILTER (WHERE q.first_answered_by = l.lawyer_id
                               AND (q.rating IS NOT NULL OR q.adopted_answer_id IS NOT NULL))::int,
-           coalesce(sum(extract(epoch FROM q.first_answered_at - q.created_at))
-                    FILTER (WHERE q.first_answered_by = l.lawyer_id), 0)::float8
+           coalesce(sum(round(extract(epoch FROM q.first_answered_at - q.created_at) * 1000))
+                    FILTER (WHERE q.first_answered_by = l.lawyer_id), 0)::bigint
     FROM questions q
     CROSS JOIN LATERAL (SELECT DISTINCT x FROM unnest(ARRAY[q.routed_lawyer_id, q.claimed_lawyer_id,
                                                              q.first_answered_by]) x
@@ -342,7 +343,7 @@ BEGIN
            sum(r.adopted), sum(r.rated), sum(r.rating_sum), sum(r.satisfied), sum(r.satisfaction_base),
            sum(r.level_a), sum(r.level_b), sum(r.level_c), sum(r.level_d), sum(r.substantive),
            sum(r.first_acknowledgement), sum(r.first_clarification), sum(r.late),
-           sum(r.response_sum), max(r.response_max), sum(r.substantive_sum), sum(r.lateness_sum),
+           sum(r.response_ms), max(r.response_max), sum(r.substantive_ms), sum(r.lateness_ms),
            max(r.lateness_max), fzz_histogram_sum(r.response_hist), fzz_histogram_sum(r.lateness_hist)
     FROM unnest(t_scope, t_id, t_period, t_start, s_scope, s_id, s_lo, s_hi)
          m(t_scope, t_id, t_period, t_start, s_scope, s_id, s_lo, s_hi)
@@ -353,7 +354,7 @@ BEGIN
     INSERT INTO metrics_lawyer_rollup
     SELECT m.t_scope, m.t_id, m.t_period, m.t_start, r.lawyer_id,
            sum(r.assigned), sum(r.answered), sum(r.in_window), sum(r.satisfied), sum(r.satisfaction_base),
-           sum(r.response_sum)
+           sum(r.response_ms)
     FROM unnest(t_scope, t_id, t_period, t_start, s_scope, s_id, s_lo, s_hi)
          m(t_scope, t_id, t_period, t_start, s_scope, s_id, s_lo, s_hi)
     JOIN metrics_lawyer_rollup r ON r.scope = m.s_scope AND r.scope_id = m.s_id AND r.period = 'd'
@@ -368,8 +369,8 @@ RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     k_ids bigint[];
     k_days date[];
-    p_ids bigint[];
-    p_days date[];
+    up_ids bigint[];
+    up_days date[];
     all_scopes smallint[];
     all_ids bigint[];
     all_days date[];
@@ -400,17 +401,17 @@ BEGIN
     all_days := k_days;
     FOR lvl IN REVERSE 3..1 LOOP
         -- the parents' days: each the sum of all its children's rows that day
-        SELECT array_agg(parent_id), array_agg(day) INTO p_ids, p_days
+        SELECT array_agg(parent_id), array_agg(day) INTO up_ids, up_days
         FROM (SELECT DISTINCT p.parent_id, k.day FROM unnest(k_ids, k_days) k(id, day)
               JOIN metrics_places p ON p.scope = lvl AND p.id = k.id) x;
-        EXIT WHEN p_ids IS NULL;
+        EXIT WHEN up_ids IS NULL;
         PERFORM metrics_merge(array_agg((lvl - 1)::smallint), array_agg(k.parent_id), array_agg('d'::char),
                               array_agg(k.day), array_agg(lvl::smallint), array_agg(c.id), array_agg(k.day),
                               array_agg(k.day + 1))
-        FROM unnest(p_ids, p_days) k(parent_id, day)
+        FROM unnest(up_ids, up_days) k(parent_id, day)
         JOIN metrics_places c ON c.scope = lvl AND c.parent_id = k.parent_id;
-        k_ids := p_ids;
-        k_days := p_days;
+        k_ids := up_ids;
+        k_days := up_days;
         all_scopes := all_scopes || array_fill((lvl - 1)::smallint, ARRAY[cardinality(k_ids)]);
         all_ids := all_ids || k_ids;
         all_days := all_days || k_days;

@@ -14,9 +14,5 @@ Record = dict[str, Any]
 Scope = tuple[date, date, str, int | None, int | None, int | None]
 
 
-async def level_counts(conn: asyncpg.Connection, scope: Scope) -> dict[str | None, int]:
-    return {r["level"]: r["count"] for r in await conn.fetch(Q.level_counts, *scope)}
-
-
 async def level_breakdown(conn: asyncpg.Connection, scope: Scope, by: str) -> list[Record]:
     return [dict(r) for r in await conn.fetch(Q.level_breakdown, *scope, by)]

@@ -52,11 +52,6 @@ def _scope(settings: Settings, q: LevelsQuery) -> repo.Scope:
     return start, end, settings.timezone, q.district_id, q.street_id, q.community_id
 
 
-async def levels(conn: asyncpg.Connection, settings: Settings, q: LevelsQuery) -> list[Record]:
-    """The A-D split of questions created in the range."""
-    return split(await repo.level_counts(conn, _scope(settings, q)))
-
-
 def _row(r: Record) -> Record:
     a, b, c, d, resolved = r.pop("a"), r.pop("b"), r.pop("c"), r.pop("d"), r["resolved"]
     return {

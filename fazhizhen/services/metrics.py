@@ -28,6 +28,7 @@ from fazhizhen.errors import InvalidInput
 from fazhizhen.log import get_logger
 from fazhizhen.repo import metrics as repo
 from fazhizhen.services.categories import CATEGORIES, category_name
+from fazhizhen.services.levels import LEVELS, split
 from fazhizhen.settings import Settings
 
 log = get_logger("fazhizhen.metrics")
@@ -40,7 +41,6 @@ MAX_DAYS = 3700
 EXACT_PERCENTILES_MAX = 20_000
 TOUCH_BATCH = 20_000
 REBUILD_BATCH = 5_000
-LEVELS = ("A", "B", "C", "D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +102,9 @@ def rate(num: float | None, den: float | None) -> float | None:
     return round(num / den, 4)
 
 
-def _avg(total: float | None, n: int | None) -> float | None:
-    return round(total / n, 1) if n and total is not None else None
+def _avg(total_ms: int | None, n: int | None) -> float | None:
+    """The mean in seconds of values summed in milliseconds."""
+    return round(total_ms / 1000 / n, 1) if n and total_ms is not None else None
 
 
 def histogram_percentile(
@@ -152,7 +153,7 @@ def figures(row: Record | None, bounds: Record, settings: Settings) -> Record:
         "questions": questions,
         "answered": answered,
         "response_rate": rate(answered, questions),
-        "avg_response_seconds": _avg(r.get("response_sum"), answered),
+        "avg_response_seconds": _avg(r.get("response_ms"), answered),
         "p50_response_seconds": histogram_percentile(
             r.get("response_hist"), bounds["response"], 0.5, r.get("response_max")
         ),
@@ -175,12 +176,12 @@ def figures(row: Record | None, bounds: Record, settings: Settings) -> Record:
         "satisfied": g("satisfied"),
         "satisfaction_rate": rate(g("satisfied"), g("satisfaction_base")),
         "substantive_answered": g("substantive"),
-        "avg_substantive_seconds": _avg(r.get("substantive_sum"), g("substantive")),
+        "avg_substantive_seconds": _avg(r.get("substantive_ms"), g("substantive")),
         "acknowledgement_first": g("first_acknowledgement"),
         "acknowledgement_first_rate": rate(g("first_acknowledgement"), answered),
         "clarification_first": g("first_clarification"),
         "escalations_by_window": g("late"),
-        "lateness_avg_seconds": round(r["lateness_sum"] / g("late"), 3) if g("late") else None,
+        "lateness_avg_seconds": round(r["lateness_ms"] / 1000 / g("late"), 3) if g("late") else None,
         "lateness_p50_seconds": histogram_percentile(
             r.get("lateness_hist"), bounds["lateness"], 0.5, r.get("lateness_max")
         ),
@@ -223,7 +224,7 @@ def scorecard(row: Record) -> Record:
         "completion_rate": completion,
         "satisfaction_rate": satisfaction,
         "satisfaction_base": int(row["satisfaction_base"]),
-        "avg_response_seconds": _avg(row["response_sum"], int(row["answered"])),
+        "avg_response_seconds": _avg(row["response_ms"], int(row["answered"])),
         "score": score,
     }
 
@@ -415,9 +416,7 @@ async def levels(conn: asyncpg.Connection, settings: Settings, f: Filters) -> li
     """Where answered questions were resolved, A-D; share of all answered questions."""
     rows = await _grouped(conn, settings, f, "all")
     r = rows[0] if rows else {}
-    counts = {lv: int(r.get(f"level_{lv.lower()}") or 0) for lv in LEVELS}
-    total = sum(counts.values())
-    return [{"level": lv, "count": n, "share": rate(n, total) or 0.0} for lv, n in counts.items()]
+    return split({lv: int(r.get(f"level_{lv.lower()}") or 0) for lv in LEVELS})
 
 
 async def categories(conn: asyncpg.Connection, settings: Settings, f: Filters) -> list[Record]:
@@ -451,7 +450,7 @@ async def daily(conn: asyncpg.Connection, settings: Settings, f: Filters) -> lis
                 "escalated": int(r.get("escalated") or 0),
                 "within_sla": int(r.get("within_window") or 0),
                 "acknowledgement_first": int(r.get("first_acknowledgement") or 0),
-                "avg_response_seconds": _avg(r.get("response_sum"), answered),
+                "avg_response_seconds": _avg(r.get("response_ms"), answered),
             }
         )
     return out

@@ -1,17 +1,3 @@
--- name: level_counts
--- Questions created in [from, to] (local dates, $3 the time zone) by the level that resolved them
--- (NULL: not yet answered), optionally within a district, street or community.
-SELECT q.resolved_level AS level, count(*) AS count
-FROM questions q
-JOIN communities c ON c.id = q.community_id
-JOIN streets s ON s.id = c.street_id
-WHERE q.created_at >= ($1::date::timestamp AT TIME ZONE $3)
-  AND q.created_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
-  AND ($4::bigint IS NULL OR s.district_id = $4)
-  AND ($5::bigint IS NULL OR c.street_id = $5)
-  AND ($6::bigint IS NULL OR q.community_id = $6)
-GROUP BY q.resolved_level;
-
 -- name: level_breakdown
 -- The same split per district, street or community ($7), every place listed even without questions.
 SELECT d.id AS district_id, d.name AS district_name,

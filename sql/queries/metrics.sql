@@ -93,8 +93,8 @@ SELECT CASE $11::text
        sum(s.level_c)::bigint AS level_c, sum(s.level_d)::bigint AS level_d,
        sum(s.substantive)::bigint AS substantive, sum(s.first_acknowledgement)::bigint AS first_acknowledgement,
        sum(s.first_clarification)::bigint AS first_clarification, sum(s.late)::bigint AS late,
-       sum(s.response_sum) AS response_sum, max(s.response_max) AS response_max,
-       sum(s.substantive_sum) AS substantive_sum, sum(s.lateness_sum) AS lateness_sum,
+       sum(s.response_ms)::bigint AS response_ms, max(s.response_max) AS response_max,
+       sum(s.substantive_ms)::bigint AS substantive_ms, sum(s.lateness_ms)::bigint AS lateness_ms,
        max(s.lateness_max) AS lateness_max,
        fzz_histogram_sum(s.response_hist) AS response_hist, fzz_histogram_sum(s.lateness_hist) AS lateness_hist
 FROM src s
@@ -118,7 +118,7 @@ WITH src AS (
 )
 SELECT s.lawyer_id, l.name, sum(s.assigned)::bigint AS assigned, sum(s.answered)::bigint AS answered,
        sum(s.in_window)::bigint AS in_window, sum(s.satisfied)::bigint AS satisfied,
-       sum(s.satisfaction_base)::bigint AS satisfaction_base, sum(s.response_sum) AS response_sum
+       sum(s.satisfaction_base)::bigint AS satisfaction_base, sum(s.response_ms)::bigint AS response_ms
 FROM src s LEFT JOIN lawyers l ON l.id = s.lawyer_id
 GROUP BY s.lawyer_id, l.name;
 

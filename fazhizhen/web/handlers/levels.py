@@ -1,21 +1,14 @@
-"""The bureau's resolution-level metrics: the A-D split and its breakdown by place."""
+"""The A-D split by place against the 90% goal (the plain split is /metrics/levels in handlers/metrics.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from fazhizhen.keys import DB_POOL, SETTINGS
-from fazhizhen.models.levels import LevelsBreakdownQuery, LevelsQuery
+from fazhizhen.models.levels import LevelsBreakdownQuery
 from fazhizhen.services import levels as svc
 from fazhizhen.web.jsonio import parse_query, respond
 from fazhizhen.web.middleware import principal
-
-
-async def levels(request: web.Request) -> web.Response:
-    await principal(request, "bureau")
-    query = parse_query(request, LevelsQuery)
-    async with request.app[DB_POOL].acquire() as conn:
-        return respond(await svc.levels(conn, request.app[SETTINGS], query))
 
 
 async def breakdown(request: web.Request) -> web.Response:
