@@ -34,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy fazhizhen
 
-check: lint test
+check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) var/test-pg

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from fazhizhen.db.queries import Q
 from fazhizhen.models.requests import CommunityIn, DistrictIn, DutyIn, LawyerIn, PoolIn, StreetIn
 from fazhizhen.repo import auth as auth_repo
+from fazhizhen.repo import demo as demo_repo
 from fazhizhen.services import admin, routing
 from fazhizhen.services.auth import create_or_reset_bureau
 from fazhizhen.services.passwords import hash_password
@@ -68,11 +68,9 @@ MIX = {
 }
 
 
-async def load_demo(
-    conn: asyncpg.Connection, settings: Any, *, days: int = 7, per_day: int = 30, seed: int = 7
-) -> str:
+async def load_demo(conn: asyncpg.Connection, settings: Any, *, days: int = 7, per_day: int = 30, seed: int = 7) -> str:
     """Load the demo city once; a second run changes nothing."""
-    if await conn.fetchval(Q.demo_loaded, next(iter(CITY))):
+    if await demo_repo.loaded(conn, next(iter(CITY))):
         return "demo data already loaded"
     rng = random.Random(seed)
     await create_or_reset_bureau(conn, BUREAU_USER, DEMO_PASSWORD)
@@ -110,22 +108,16 @@ async def load_demo(
         for n, (cid, _) in enumerate(communities):
             day_lawyer, backup = lawyer_ids[n % len(lawyer_ids)], lawyer_ids[(n + 5) % len(lawyer_ids)]
             for wd in range(5):
-                await admin.create_duty(
-                    conn, cid, DutyIn(lawyer_id=day_lawyer, weekday=wd, start="08:30", end="17:30")
-                )
+                await admin.create_duty(conn, cid, DutyIn(lawyer_id=day_lawyer, weekday=wd, start="08:30", end="17:30"))
             await admin.create_duty(conn, cid, DutyIn(lawyer_id=backup))
             roster[cid] = [day_lawyer, backup]
         city_pool = await admin.create_pool(conn, PoolIn(name="市律师服务团"))
         for lid in lawyer_ids[:6]:
             await admin.add_pool_member(conn, city_pool["id"], lid)
-        district_pool = await admin.create_pool(
-            conn, PoolIn(name="江岸区律师服务团", district_id=district_ids[0])
-        )
+        district_pool = await admin.create_pool(conn, PoolIn(name="江岸区律师服务团", district_id=district_ids[0]))
         for lid in lawyer_ids[6:]:
             await admin.add_pool_member(conn, district_pool["id"], lid)
-        residents = [
-            (await auth_repo.upsert_resident_by_openid(conn, f"demo-openid-{i}"))["id"] for i in range(40)
-        ]
+        residents = [(await auth_repo.upsert_resident_by_openid(conn, f"demo-openid-{i}"))["id"] for i in range(40)]
         members = {city_pool["id"]: lawyer_ids[:6], district_pool["id"]: lawyer_ids[6:]}
         made = await _history(
             conn,
@@ -197,8 +189,8 @@ async def _history(
             rating = rng.choices([5, 4, 3, 2, 1], [60, 25, 8, 4, 3])[0] if rng.random() < 0.7 else None
             closed = first + timedelta(minutes=rng.uniform(10, 600)) if adopted else None
             resident = rng.choice(residents)
-            qid = await conn.fetchval(
-                Q.demo_insert_question,
+            qid = await demo_repo.insert_question(
+                conn,
                 cid,
                 resident,
                 cat,
@@ -220,12 +212,12 @@ async def _history(
                 rating,
                 (closed or first) + timedelta(minutes=5) if rating else None,
             )
-            ev = Q.demo_insert_event
-            await conn.execute(ev, qid, "created", None, "resident", resident, {"community_id": cid}, created)
-            await conn.execute(ev, qid, "routed", None, "system", None, {"lawyer_id": lawyer}, created)
+            ev = demo_repo.insert_event
+            await ev(conn, qid, "created", None, "resident", resident, {"community_id": cid}, created)
+            await ev(conn, qid, "routed", None, "system", None, {"lawyer_id": lawyer}, created)
             if escalated:
-                await conn.execute(
-                    ev,
+                await ev(
+                    conn,
                     qid,
                     "escalated",
                     1,
@@ -234,13 +226,11 @@ async def _history(
                     {"from_lawyer_id": lawyer, "pool_id": pool},
                     escalated_at,
                 )
-                await conn.execute(
-                    ev, qid, "claimed", None, "lawyer", answered_by, {"lawyer_id": answered_by}, claimed_at
-                )
+                await ev(conn, qid, "claimed", None, "lawyer", answered_by, {"lawyer_id": answered_by}, claimed_at)
                 if alerted_at:
-                    await conn.execute(ev, qid, "alerted", 2, "system", None, {"pool_id": pool}, alerted_at)
-            mid = await conn.fetchval(
-                Q.demo_insert_message,
+                    await ev(conn, qid, "alerted", 2, "system", None, {"pool_id": pool}, alerted_at)
+            mid = await demo_repo.insert_message(
+                conn,
                 qid,
                 "lawyer",
                 answered_by,
@@ -248,11 +238,11 @@ async def _history(
                 "您好，根据《民法典》相关规定，建议您先保留证据，协商不成可申请人民调解或向法院起诉。",
                 first,
             )
-            await conn.execute(ev, qid, "answered", None, "lawyer", answered_by, {"message_id": mid}, first)
+            await ev(conn, qid, "answered", None, "lawyer", answered_by, {"message_id": mid}, first)
             if adopted:
-                await conn.execute(Q.demo_set_adopted, qid, mid)
-                await conn.execute(ev, qid, "adopted", None, "resident", resident, {"answer_id": mid}, closed)
+                await demo_repo.set_adopted(conn, qid, mid)
+                await ev(conn, qid, "adopted", None, "resident", resident, {"answer_id": mid}, closed)
             if rating:
-                await conn.execute(Q.demo_insert_rating, qid, resident, rating, (closed or first))
+                await demo_repo.insert_rating(conn, qid, resident, rating, (closed or first))
             made += 1
     return made

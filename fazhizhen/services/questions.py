@@ -229,6 +229,12 @@ async def get_for(conn: asyncpg.Connection, question_id: int, who: Principal) ->
     return q
 
 
+async def events_for(conn: asyncpg.Connection, question_id: int, who: Principal) -> list[Record]:
+    """The state-change log of a question `who` may see."""
+    await get_for(conn, question_id, who)
+    return await repo.question_events(conn, question_id)
+
+
 async def list_for_resident(
     conn: asyncpg.Connection, resident_id: int, before_id: int | None, limit: int
 ) -> list[Record]:

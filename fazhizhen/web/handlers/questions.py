@@ -6,7 +6,6 @@ from aiohttp import web
 
 from fazhizhen.keys import DB_POOL, SETTINGS
 from fazhizhen.models.requests import AdoptIn, AnswerIn, MessageIn, Page, QuestionIn, RatingIn
-from fazhizhen.repo import questions as repo
 from fazhizhen.services import questions as svc
 from fazhizhen.services import workers
 from fazhizhen.services.categories import CATEGORIES
@@ -104,5 +103,4 @@ async def question_events(request: web.Request) -> web.Response:
     who = await principal(request)
     qid = path_id(request)
     async with request.app[DB_POOL].acquire() as conn:
-        await svc.get_for(conn, qid, who)
-        return respond(await repo.question_events(conn, qid))
+        return respond(await svc.events_for(conn, qid, who))
