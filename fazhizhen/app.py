@@ -8,8 +8,9 @@ from aiohttp import web
 
 from fazhizhen.db.migrate import migrate
 from fazhizhen.db.pool import create_pool, database
-from fazhizhen.keys import DB_POOL, DSN, SCHEDULER, SETTINGS
+from fazhizhen.keys import DB_POOL, DSN, SCHEDULER, SCHEDULER_JOBS, SETTINGS
 from fazhizhen.log import get_logger
+from fazhizhen.realtime.runtime import setup_realtime
 from fazhizhen.scheduler.runner import build_scheduler
 from fazhizhen.settings import Settings
 from fazhizhen.web import middleware
@@ -50,7 +51,7 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.scheduler_enabled:
         yield
         return
-    scheduler = build_scheduler(app[DB_POOL], settings)
+    scheduler = build_scheduler(app[DB_POOL], settings, extra_jobs=app.get(SCHEDULER_JOBS))
     scheduler.start()
     app[SCHEDULER] = scheduler
     log.info("scheduler_started", sweep_interval_seconds=settings.sweep_interval_seconds)
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     if dsn is not None:
         app[DSN] = dsn
     app.cleanup_ctx.append(_database_ctx)
+    setup_realtime(app)
     app.cleanup_ctx.append(_scheduler_ctx)
     setup_routes(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import asyncpg
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -9,8 +11,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fazhizhen.services.auth import Principal
 from fazhizhen.settings import Settings
 
+if TYPE_CHECKING:
+    from fazhizhen.realtime.runtime import Realtime
+
 SETTINGS = web.AppKey("settings", Settings)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 DSN = web.AppKey("dsn", str)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 PRINCIPAL = web.RequestKey("principal", Principal)
+# jobs other contexts add for the scheduler (started after them): name -> (async fn, every seconds)
+SCHEDULER_JOBS = web.AppKey("scheduler_jobs", dict[str, tuple[Any, float]])
+REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")

@@ -31,6 +31,23 @@ class Settings(BaseSettings):
     max_open_questions: int = Field(5, ge=1)
     login_max_failures: int = Field(5, ge=1)
 
+    # real-time streams and notifications (fazhizhen/realtime, services/outbox.py)
+    realtime_enabled: bool = True
+    stream_poll_seconds: float = Field(0.05, gt=0)
+    stream_heartbeat_seconds: float = Field(15, gt=0)
+    stream_client_buffer: int = Field(1000, ge=1)
+    stream_retention_seconds: float = Field(7 * 24 * 3600, gt=0)
+    outbox_interval_seconds: float = Field(1, gt=0)
+    outbox_workers: int = Field(4, ge=1)
+    outbox_max_attempts: int = Field(8, ge=1)
+    outbox_backoff_base_seconds: float = Field(2, ge=0)
+    outbox_backoff_cap_seconds: float = Field(600, ge=0)
+    http_timeout_seconds: float = Field(5, gt=0)
+    wechat_template_answered: str | None = None
+    wechat_template_followup: str | None = None
+    wechat_page: str = "pages/question/detail?id={question_id}"
+    wechat_miniprogram_state: str = Field("formal", pattern="^(developer|trial|formal)$")
+
     timezone: str = "Asia/Shanghai"
     log_format: str = Field("json", pattern="^(json|console)$")
     log_level: str = "INFO"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.web.handlers import admin, auth, levels, metrics, questions, service, workers
+from fazhizhen.web.handlers import admin, auth, levels, metrics, notify, questions, service, stream, workers
 
 API = "/api/v1"
 
@@ -74,3 +74,10 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(f"{API}/callbacks", metrics.list_callbacks)
     r.add_post(f"{API}/callbacks/{{id}}/assign", metrics.assign_callback)
     r.add_post(f"{API}/callbacks/{{id}}/outcome", metrics.complete_callback)
+
+    r.add_get(f"{API}/lawyer/stream", stream.lawyer_stream)
+    r.add_get(f"{API}/bureau/stream", stream.bureau_stream)
+    r.add_post(f"{API}/admin/webhooks", notify.create_webhook)
+    r.add_get(f"{API}/admin/webhooks", notify.list_webhooks)
+    r.add_delete(f"{API}/admin/webhooks/{{id}}", notify.delete_webhook)
+    r.add_get(f"{API}/admin/outbox", notify.list_outbox)

@@ -1,0 +1,1 @@
+"""Outbound HTTP adapters the outbox delivers through: WeChat subscribe messages and signed webhooks."""

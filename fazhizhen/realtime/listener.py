@@ -1,0 +1,91 @@
+"""One LISTEN connection per process: wakes the hub when the sequencer has published new stream rows.
+
+It reconnects with back-off when the connection is lost (a database restart), and the hub also polls
+every `safety_seconds`, so a notification missed while disconnected costs latency, never an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import asyncpg
+
+from fazhizhen.log import get_logger
+from fazhizhen.realtime.hub import Hub
+
+log = get_logger("fazhizhen.realtime.listener")
+
+CHANNEL = "fazhizhen_stream"
+
+
+class Listener:
+    """LISTEN on the stream channel and keep the hub caught up."""
+
+    def __init__(self, dsn: str, hub: Hub, safety_seconds: float = 1.0) -> None:
+        self.dsn = dsn
+        self.hub = hub
+        self.safety_seconds = safety_seconds
+        self.connected = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="stream-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._disconnect()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    def _on_terminate(self, *_: Any) -> None:
+        self._lost.set()
+        self._wake.set()
+
+    async def _connect(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        conn.add_termination_listener(self._on_terminate)
+        await conn.add_listener(CHANNEL, self._on_notify)
+        self._conn = conn
+        self._lost.clear()
+        self.connected.set()
+        log.info("stream_listener_connected")
+
+    async def _disconnect(self) -> None:
+        self.connected.clear()
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            if self._conn is None or self._conn.is_closed() or self._lost.is_set():
+                await self._disconnect()
+                try:
+                    await self._connect()
+                    delay = 0.1
+                except (asyncpg.PostgresError, OSError) as exc:
+                    log.warning("stream_listener_connect_failed", error=type(exc).__name__, retry_in=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(5.0, delay * 2)
+                    continue
+                self._wake.set()  # catch up on whatever was published while disconnected
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.safety_seconds)
+            self._wake.clear()
+            try:
+                await self.hub.catch_up()
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                log.warning("stream_catch_up_failed", error=type(exc).__name__)
+                await asyncio.sleep(min(1.0, self.safety_seconds))

@@ -1,0 +1,103 @@
+"""Server-Sent Events for lawyers and the bureau: replay after Last-Event-ID, then live, with heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from fazhizhen.errors import Unavailable
+from fazhizhen.keys import REALTIME
+from fazhizhen.log import get_logger
+from fazhizhen.realtime.hub import Client
+from fazhizhen.repo import realtime as repo
+from fazhizhen.web.jsonio import dumps
+from fazhizhen.web.middleware import principal
+
+log = get_logger("fazhizhen.web.stream")
+
+REPLAY_PAGE = 500
+RETRY_MS = 2000
+
+
+def format_event(row: dict[str, Any]) -> bytes:
+    """One SSE frame; the JSON payload has no raw newline, so one `data:` line suffices."""
+    return f"id: {row['seq']}\nevent: {row['event']}\ndata: {dumps(row['data'])}\n\n".encode()
+
+
+def last_event_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+async def lawyer_stream(request: web.Request) -> web.StreamResponse:
+    who = await principal(request, "lawyer")
+    return await _stream(request, who.id)
+
+
+async def bureau_stream(request: web.Request) -> web.StreamResponse:
+    await principal(request, "bureau")
+    return await _stream(request, None)
+
+
+async def _stream(request: web.Request, lawyer_id: int | None) -> web.StreamResponse:
+    rt = request.app.get(REALTIME)
+    if rt is None or rt.hub.closing:
+        raise Unavailable("实时推送暂不可用，请稍后重连")
+    after = last_event_id(request)
+    client = rt.hub.register(lawyer_id)  # before the replay, so nothing falls between the two
+    try:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache, no-transform",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await resp.prepare(request)
+        await resp.write(f"retry: {RETRY_MS}\n: connected\n\n".encode())
+        sent = client.start if after is None else after
+        if after is not None and after < client.start:
+            sent = await _replay(rt.pool, resp, lawyer_id, after, client.start)
+        log.info("stream_opened", client_id=client.id, lawyer_id=lawyer_id, last_event_id=after)
+        await _live(resp, client, sent, rt.settings.stream_heartbeat_seconds)
+        log.info("stream_closed", client_id=client.id, lawyer_id=lawyer_id, reason=client.closed_reason)
+        with contextlib.suppress(ConnectionError):
+            await resp.write_eof()
+        return resp
+    except ConnectionError:
+        log.info("stream_gone", client_id=client.id, lawyer_id=lawyer_id)
+        return resp
+    finally:
+        rt.hub.unregister(client)
+
+
+async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, after: int, upto: int) -> int:
+    """Write what was missed in (after, upto] from stream_events; return the last seq covered."""
+    while True:
+        async with pool.acquire() as conn:
+            rows = await repo.stream_replay(
+                conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE
+            )
+        for row in rows:
+            await resp.write(format_event(row))
+        if len(rows) < REPLAY_PAGE:
+            return upto
+        after = rows[-1]["seq"]
+
+
+async def _live(resp: web.StreamResponse, client: Client, sent: int, heartbeat: float) -> None:
+    while True:
+        try:
+            row = await asyncio.wait_for(client.queue.get(), heartbeat)
+        except TimeoutError:
+            await resp.write(b": ping\n\n")
+            continue
+        if row is None:
+            return
+        if row["seq"] <= sent:
+            continue
+        await resp.write(format_event(row))
+        sent = row["seq"]
