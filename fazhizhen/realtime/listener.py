@@ -53,9 +53,9 @@ class Listener:
 
     async def _connect(self) -> None:
         conn = await asyncpg.connect(self.dsn)
+        self._conn = conn  # owned from here on, so stop() closes it even if cancelled below
         conn.add_termination_listener(self._on_terminate)
         await conn.add_listener(CHANNEL, self._on_notify)
-        self._conn = conn
         self._lost.clear()
         self.connected.set()
         log.info("stream_listener_connected")
@@ -64,8 +64,10 @@ class Listener:
         self.connected.clear()
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(conn.close(), 2)
+            except Exception:
+                conn.terminate()
 
     async def _run(self) -> None:
         delay = 0.1

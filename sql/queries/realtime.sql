@@ -88,7 +88,9 @@ DELETE FROM stream_events WHERE created_at < now() - make_interval(secs => $1);
 -- name: remind_due
 -- One 'reminded' event per question and deadline, for open questions whose deadline is within
 -- `$2` seconds and not yet passed (pending: the community window; claimed: the pool window).
--- The NOT EXISTS skips known ones cheaply; the unique index settles races between processes.
+-- A deadline already closer than `$2` when the lawyer got the question earns no reminder (the
+-- 'assigned' event just said it all). The NOT EXISTS skips known ones cheaply; the unique index
+-- settles races between processes.
 WITH clock AS (SELECT coalesce($1::timestamptz, now()) AS at),
 open AS (
     SELECT q.id, q.assigned_lawyer_id,
@@ -96,10 +98,12 @@ open AS (
     FROM questions q
     WHERE q.assigned_lawyer_id IS NOT NULL
       AND ((q.status = 'pending' AND q.escalate_at - make_interval(secs => $2) <= (SELECT at FROM clock)
-                                 AND q.escalate_at > (SELECT at FROM clock))
+                                 AND q.escalate_at > (SELECT at FROM clock)
+                                 AND q.created_at < q.escalate_at - make_interval(secs => $2))
         OR (q.status = 'claimed' AND q.alerted_at IS NULL
                                  AND q.alert_at - make_interval(secs => $2) <= (SELECT at FROM clock)
-                                 AND q.alert_at > (SELECT at FROM clock)))
+                                 AND q.alert_at > (SELECT at FROM clock)
+                                 AND q.claimed_at < q.alert_at - make_interval(secs => $2)))
 ),
 due AS (
     SELECT o.id, o.assigned_lawyer_id,

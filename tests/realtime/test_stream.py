@@ -103,6 +103,17 @@ async def test_reminder_once_per_deadline(
         assert late == []
 
 
+async def test_no_reminder_when_the_window_is_shorter_than_the_lead(db_dsn: str) -> None:
+    settings = make_settings(db_dsn, escalate_after_seconds=60, remind_before_seconds=300)
+    async with TestClient(TestServer(create_app(settings))) as c:
+        api = Api(c, settings)
+        city = await api.city()
+        await api.duty(city.community_id, await api.lawyer())
+        q = await api.ask(await api.resident(), city.community_id)
+        due = datetime.fromisoformat(q["escalate_at"])
+        assert await reminders.remind(c.app[DB_POOL], settings, now=due - timedelta(seconds=30)) == []
+
+
 async def test_last_event_id_replays_exactly_what_was_missed(api: Api, open_stream: Opener) -> None:
     city = await api.city()
     lawyer = await api.lawyer()
