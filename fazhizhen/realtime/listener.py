@@ -7,13 +7,13 @@ every `safety_seconds`, so a notification missed while disconnected costs latenc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import asyncpg
 
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.hub import Hub
+from fazhizhen.realtime.sequencer import stop_task, wait_event
 
 log = get_logger("fazhizhen.realtime.listener")
 
@@ -31,16 +31,17 @@ class Listener:
         self._wake = asyncio.Event()
         self._lost = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="stream-listener")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         await self._disconnect()
 
@@ -65,13 +66,14 @@ class Listener:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             try:
-                await asyncio.wait_for(conn.close(), 2)
+                async with asyncio.timeout(2):
+                    await conn.close()
             except Exception:
                 conn.terminate()
 
     async def _run(self) -> None:
         delay = 0.1
-        while True:
+        while not self._stopping:
             if self._conn is None or self._conn.is_closed() or self._lost.is_set():
                 await self._disconnect()
                 try:
@@ -79,15 +81,16 @@ class Listener:
                     delay = 0.1
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("stream_listener_connect_failed", error=type(exc).__name__, retry_in=delay)
-                    await asyncio.sleep(delay)
+                    await wait_event(self._wake, delay)
                     delay = min(5.0, delay * 2)
                     continue
                 self._wake.set()  # catch up on whatever was published while disconnected
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.safety_seconds)
+            await wait_event(self._wake, self.safety_seconds)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.hub.catch_up()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 log.warning("stream_catch_up_failed", error=type(exc).__name__)
-                await asyncio.sleep(min(1.0, self.safety_seconds))
+                await wait_event(self._wake, min(1.0, self.safety_seconds))

@@ -32,9 +32,7 @@ log = get_logger("fazhizhen.realtime")
 class Realtime:
     """Everything one process needs to push events and deliver notifications."""
 
-    def __init__(
-        self, pool: asyncpg.Pool, dsn: str, settings: Settings, session: aiohttp.ClientSession
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, dsn: str, settings: Settings, session: aiohttp.ClientSession) -> None:
         self.pool = pool
         self.settings = settings
         self.hub = Hub(pool, settings.stream_client_buffer)

@@ -18,6 +18,23 @@ from fazhizhen.repo import realtime as repo
 
 log = get_logger("fazhizhen.realtime.sequencer")
 
+
+async def wait_event(event: asyncio.Event, seconds: float) -> None:
+    """Wait for `event` at most `seconds` (asyncio.timeout, whose cancellation is never swallowed)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
+async def stop_task(task: asyncio.Task[None], grace: float = 5.0) -> None:
+    """Wait for a task told to stop; cancel it if it overruns `grace`."""
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 BATCH = 2000
 
 
@@ -47,6 +64,7 @@ class Sequencer:
         self.pool = pool
         self.poll_seconds = poll_seconds
         self._kicked = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -57,17 +75,19 @@ class Sequencer:
         self._task = asyncio.create_task(self._run(), name="stream-sequencer")
 
     async def stop(self) -> None:
+        """Finish the batch in hand, then end (a flag, not a cancellation: nothing is cut mid-transaction)."""
+        self._stopping = True
+        self._kicked.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def _run(self) -> None:
         failures = 0
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kicked.wait(), self.poll_seconds)
+        while not self._stopping:
+            await wait_event(self._kicked, self.poll_seconds)
+            if self._stopping:
+                return
             kicked = self._kicked.is_set()
             self._kicked.clear()
             try:
@@ -79,4 +99,4 @@ class Sequencer:
                 if failures in (1, 10) or failures % 100 == 0:
                     error, detail = type(exc).__name__, str(exc)[:200]
                     log.warning("stream_sequence_failed", error=error, detail=detail, failures=failures)
-                await asyncio.sleep(min(5.0, self.poll_seconds * 2 ** min(failures, 8)))
+                await wait_event(self._kicked, min(5.0, self.poll_seconds * 2 ** min(failures, 8)))

@@ -78,9 +78,7 @@ async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, af
     """Write what was missed in (after, upto] from stream_events; return the last seq covered."""
     while True:
         async with pool.acquire() as conn:
-            rows = await repo.stream_replay(
-                conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE
-            )
+            rows = await repo.stream_replay(conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE)
         for row in rows:
             await resp.write(format_event(row))
         if len(rows) < REPLAY_PAGE:
@@ -91,7 +89,8 @@ async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, af
 async def _live(resp: web.StreamResponse, client: Client, sent: int, heartbeat: float) -> None:
     while True:
         try:
-            row = await asyncio.wait_for(client.queue.get(), heartbeat)
+            async with asyncio.timeout(heartbeat):
+                row = await client.queue.get()
         except TimeoutError:
             await resp.write(b": ping\n\n")
             continue
