@@ -1,4 +1,8 @@
-"""Category classifier: accuracy on hand-labelled questions, robustness on odd input, mixed-topic rules."""
+"""Category classifier: accuracy on hand-labelled questions, robustness on odd input, mixed-topic rules.
+
+The labelled questions ship in the package (the model trains on them); the holdout and eval sets live only
+here and must never be trained on.  Cross-validated figures are in bench/classify_accuracy.py.
+"""
 
 import json
 import os
@@ -9,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from fazhizhen.services import classify as classifier
 from fazhizhen.services.categories import CATEGORIES
-from fazhizhen.services.classify import classify, classify_scores
+from fazhizhen.services.classify import classify, classify_scores, load_training_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REPO = Path(__file__).resolve().parents[2]
@@ -26,8 +31,10 @@ def _load(name: str) -> list[tuple[str, str]]:
     return rows
 
 
-LABELLED = _load("questions_labelled.jsonl")
+LABELLED = load_training_rows()
 HOLDOUT = _load("questions_holdout.jsonl")
+# Written before the hybrid model and the weak-spot rules, in residents' voices (typos, dialect, WeChat style).
+EVAL = _load("questions_eval.jsonl")
 
 
 def _report(name: str, rows: list[tuple[str, str]]) -> float:
@@ -55,8 +62,12 @@ def test_datasets_are_large_varied_and_separate() -> None:
     assert all(counts[code] >= 30 for code in ("neighbor", "property", "marriage_family"))
     assert len(HOLDOUT) >= 60
     assert {category for _, category in HOLDOUT} == set(CATEGORIES)
-    texts = [text for text, _ in LABELLED + HOLDOUT]
-    assert len(texts) == len(set(texts)), "a question appears twice (or in both sets)"
+    eval_counts = Counter(category for _, category in EVAL)
+    assert len(EVAL) >= 150
+    assert all(eval_counts[code] >= 10 for code in CATEGORIES)
+    assert all(eval_counts[code] >= 20 for code in ("neighbor", "property", "marriage_family"))
+    texts = [text for text, _ in LABELLED + HOLDOUT + EVAL]
+    assert len(texts) == len(set(texts)), "a question appears twice (or the model trains on a held-out one)"
 
 
 def test_labelled_accuracy() -> None:
@@ -64,12 +75,37 @@ def test_labelled_accuracy() -> None:
 
 
 def test_holdout_accuracy() -> None:
-    # Written after the keyword tables were frozen, so this is the honest generalisation figure.
-    assert _report("holdout", HOLDOUT) >= 0.75
+    # Written after the first keyword tables were frozen; its misses then named the weak spots the rules now
+    # cover, so it is development data rather than a blind figure (97.9% when the gate was set).
+    assert _report("holdout", HOLDOUT) >= 0.93
+
+
+def test_eval_accuracy() -> None:
+    # Never trained on; 94.2% when the gate was set (86.9% for the keyword rules it replaced).
+    assert _report("eval", EVAL) >= 0.90
+
+
+def test_the_model_reads_phrasings_no_rule_knows() -> None:
+    # No keyword rule fires on these; only the model's evidence gets them out of "other".
+    texts = {"媳妇要跟我分开过": "marriage_family", "买的东西坏了不给换": "consumer"}
+    rules_only = classifier._Model((), {})
+    for text, expected in texts.items():
+        assert classifier.best_category(classifier.scores_with_model(text, rules_only)) == "other"
+        assert classify(text) == expected
+
+
+def test_the_model_learns_from_its_training_rows() -> None:
+    tokenizer = classifier._get_tables().tokenizer
+    rows = [("楼上的狗一直叫", "neighbor"), ("工地的包工头不结账", "labor")]
+    model = classifier.train_model(rows, tokenizer)
+    posterior = classifier._model_posterior({"狗", "叫", "狗叫", "楼上"}, model)
+    assert posterior is not None
+    assert max(posterior, key=lambda code: posterior[code]) == "neighbor"
+    assert classifier._model_posterior({"😭"}, model) is None
 
 
 def test_every_answer_is_a_known_category() -> None:
-    for text, _ in LABELLED + HOLDOUT:
+    for text, _ in LABELLED + HOLDOUT + EVAL:
         assert classify(text) in CATEGORIES
 
 
@@ -96,7 +132,7 @@ def test_odd_input_returns_a_valid_code(text: str) -> None:
     assert all(score >= 0 for score in scores.values())
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "？？？", "在吗"])
+@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "？？？", "在吗", "谢谢", "你好"])
 def test_no_evidence_means_other(text: str) -> None:
     assert classify(text) == "other"
 
