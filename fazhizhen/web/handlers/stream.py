@@ -12,7 +12,7 @@ from fazhizhen.errors import Unavailable
 from fazhizhen.keys import REALTIME
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.hub import Client
-from fazhizhen.repo import realtime as repo
+from fazhizhen.services import streams
 from fazhizhen.web.jsonio import dumps
 from fazhizhen.web.middleware import principal
 
@@ -78,7 +78,7 @@ async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, af
     """Write what was missed in (after, upto] from stream_events; return the last seq covered."""
     while True:
         async with pool.acquire() as conn:
-            rows = await repo.stream_replay(conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE)
+            rows = await streams.missed_events(conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE)
         for row in rows:
             await resp.write(format_event(row))
         if len(rows) < REPLAY_PAGE:
