@@ -14,6 +14,7 @@ import asyncpg
 from fazhizhen.services import metrics
 from fazhizhen.services.categories import category_name
 from fazhizhen.services.privacy import mask_pii
+from fazhizhen.services.workers import referral_summary
 from fazhizhen.settings import Settings
 
 BOM = "\ufeff"
@@ -78,6 +79,9 @@ def columns(tz: ZoneInfo) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
         ("办结时间", t("closed_at")),
         ("评分", lambda r: r["rating"] if r["rating"] is not None else ""),
         ("评价内容", lambda r: _cell(r["rating_comment"])),
+        ("提问渠道", lambda r: "社工代问" if r["asked_by_worker"] else "小程序"),
+        ("代问社工", lambda r: r["asked_by_worker"] or ""),
+        ("转介", lambda r: referral_summary(r["referrals"])),
     ]
 
 

@@ -147,6 +147,14 @@ def offline_view(asker: Record, assigned_lawyer_id: int | None, who: Principal) 
     }
 
 
+OUTCOME_NAMES = {"resolved": "已解决", "unresolved": "未解决", "withdrawn": "已撤回", "": "办理中"}
+
+
+def referral_summary(pairs: list[list[str]] | None) -> str:
+    """Referrals as the ledger shows them: 人民调解（已解决）；12345 热线（办理中）."""
+    return "；".join(f"{REFERRAL_NAMES.get(to, to)}（{OUTCOME_NAMES.get(out, out)}）" for to, out in pairs or [])
+
+
 def _referral_out(r: Record) -> Record:
     extra = {"community_id": r["community_id"]} if "community_id" in r else {}
     return {

@@ -165,11 +165,16 @@ SELECT q.id, q.created_at, d.name AS district, s.name AS street, c.name AS commu
        extract(epoch FROM q.first_answered_at - q.created_at)::float8 AS response_seconds,
        q.first_reply_kind, q.first_substantive_at,
        extract(epoch FROM q.first_substantive_at - q.created_at)::float8 AS substantive_seconds,
-       q.adopted_answer_id IS NOT NULL AS adopted, q.closed_at, q.rating, q.rating_comment
+       q.adopted_answer_id IS NOT NULL AS adopted, q.closed_at, q.rating, q.rating_comment,
+       wk.name AS asked_by_worker,
+       -- referral targets and outcomes only: their notes are internal and stay out of the ledger
+       (SELECT array_agg(ARRAY[r.to_service, coalesce(r.outcome, '')] ORDER BY r.id)
+        FROM question_referrals r WHERE r.question_id = q.id) AS referrals
 FROM questions q
 JOIN communities c ON c.id = q.community_id
 JOIN streets s ON s.id = c.street_id
 JOIN districts d ON d.id = s.district_id
+LEFT JOIN workers wk ON wk.id = q.asked_by_worker_id
 LEFT JOIN lawyers rl ON rl.id = q.routed_lawyer_id
 LEFT JOIN lawyers cl ON cl.id = q.claimed_lawyer_id
 LEFT JOIN lawyers fa ON fa.id = q.first_answered_by

@@ -3,6 +3,8 @@ referrals that lawyers and the bureau see and the resident never does."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
@@ -273,3 +275,32 @@ async def test_notes_never_reach_the_resident(api: Api) -> None:
     # and residents cannot write notes or referrals
     assert (await api.call("POST", f"/questions/{qid}/notes", resident, {"content": "我自己的备注"}))[0] == 403
     assert (await api.call("POST", f"/questions/{qid}/referrals", resident, {"to": "mediation"}))[0] == 403
+
+
+async def test_ledger_carries_level_channel_and_referrals_but_no_notes(api: Api) -> None:
+    city = await api.city()
+    lawyer = await api.lawyer()
+    await api.duty(city.community_id, lawyer)
+    worker = await api.worker([city.community_id])
+    body = {"community_id": city.community_id, "content": "老人养老金被子女拿走了怎么办", "resident_name": "赵大妈"}
+    offline = await api.ok("POST", "/worker/questions", worker, body, status=201)
+    online = await api.ask(await api.resident(), city.community_id)
+    await api.ok("POST", f"/questions/{offline['id']}/answers", lawyer, {"content": "可以申请调解"}, status=201)
+    await api.ok("POST", f"/questions/{offline['id']}/notes", worker, {"content": NOTE_MARK}, status=201)
+    ref_body = {"to": "mediation", "note": REFERRAL_MARK}
+    ref = await api.ok("POST", f"/questions/{offline['id']}/referrals", worker, ref_body, status=201)
+    await api.ok("POST", f"/questions/{offline['id']}/referrals/{ref['id']}/outcome", worker, {"outcome": "resolved"})
+    await api.ok("POST", f"/questions/{offline['id']}/referrals", lawyer, {"to": "hotline_12345"}, status=201)
+
+    async with api.client.get("/api/v1/exports/questions.csv", headers=(await api.bureau()).headers) as resp:
+        assert resp.status == 200
+        text = (await resp.read()).decode("utf-8-sig")
+    assert NOTE_MARK not in text and REFERRAL_MARK not in text and "赵大妈" not in text
+    rows = list(csv.reader(io.StringIO(text)))
+    by_id = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    got = by_id[str(offline["id"])]
+    assert got["解决层级"] == "A"
+    assert got["提问渠道"] == "社工代问" and got["代问社工"].startswith("社工")
+    assert got["转介"] == "人民调解（已解决）；12345 热线（办理中）"
+    plain = by_id[str(online["id"])]
+    assert (plain["提问渠道"], plain["代问社工"], plain["转介"], plain["解决层级"]) == ("小程序", "", "", "")
