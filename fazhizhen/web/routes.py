@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.web.handlers import admin, auth, levels, metrics, notify, questions, service, stream, workers
+from fazhizhen.web.handlers import (
+    admin,
+    auth,
+    dashboard,
+    levels,
+    metrics,
+    notify,
+    questions,
+    service,
+    stream,
+    workers,
+)
 
 API = "/api/v1"
 
@@ -81,3 +92,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(f"{API}/admin/webhooks", notify.list_webhooks)
     r.add_delete(f"{API}/admin/webhooks/{{id}}", notify.delete_webhook)
     r.add_get(f"{API}/admin/outbox", notify.list_outbox)
+    dashboard.setup(app)
