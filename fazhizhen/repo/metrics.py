@@ -22,9 +22,17 @@ async def try_lock(conn: asyncpg.Connection) -> bool:
     return bool(await conn.fetchval(Q.metrics_try_lock))
 
 
-async def lock(conn: asyncpg.Connection) -> None:
-    """The rollup writers' lock for this transaction, waiting for it."""
-    await conn.execute(Q.metrics_lock)
+async def lock(conn: asyncpg.Connection, timeout_ms: int | None = None) -> bool:
+    """The rollup writers' lock for this transaction, waiting for it (at most `timeout_ms`)."""
+    if timeout_ms is None:
+        await conn.execute(Q.metrics_lock)
+        return True
+    await conn.execute(Q.metrics_lock_timeout, f"{int(timeout_ms)}ms")
+    try:
+        await conn.execute(Q.metrics_lock)
+    except asyncpg.LockNotAvailableError:
+        return False
+    return True
 
 
 async def take_touched(conn: asyncpg.Connection, limit: int, tz: str) -> list[Record]:

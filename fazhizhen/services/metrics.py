@@ -41,6 +41,8 @@ MAX_DAYS = 3700
 EXACT_PERCENTILES_MAX = 20_000
 TOUCH_BATCH = 20_000
 REBUILD_BATCH = 5_000
+# a read waits this long for a refresh in progress (so it sees what was just folded in), then reads anyway
+READ_WAIT_MS = 3_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,14 +293,20 @@ async def communities_of(conn: asyncpg.Connection, f: Filters) -> list[int] | No
 # --- rollup upkeep ------------------------------------------------------------------------------
 
 
-async def refresh(conn: asyncpg.Connection, settings: Settings, *, wait: bool = False) -> int:
+async def refresh(
+    conn: asyncpg.Connection, settings: Settings, *, wait: bool = False, wait_ms: int | None = None
+) -> int:
     """Fold up to TOUCH_BATCH touches into the rollups; the number of community-days recomputed.
 
-    Single-flight across processes: without `wait`, returns -1 at once if another writer holds the lock.
+    Single-flight across processes: returns -1 if another writer holds the lock, at once or after
+    `wait_ms`; with `wait` it waits as long as it takes.
     """
     async with conn.transaction():
         if wait:
             await repo.lock(conn)
+        elif wait_ms is not None:
+            if not await repo.lock(conn, wait_ms):
+                return -1
         elif not await repo.try_lock(conn):
             return -1
         keys = await repo.take_touched(conn, TOUCH_BATCH, settings.timezone)
@@ -372,7 +380,7 @@ async def _grouped(
     whole_days: bool = False,
 ) -> list[Record]:
     if not f.raw:
-        await refresh(conn, settings)
+        await refresh(conn, settings, wait_ms=READ_WAIT_MS)
     months, days = ([], f.days) if whole_days else cover(f.date_from, f.date_to)
     return await repo.grouped(
         conn,
@@ -493,7 +501,7 @@ async def lawyers(conn: asyncpg.Connection, settings: Settings, f: Filters) -> l
     """Lawyer scorecards, best score first (unscored after, by questions assigned)."""
     raw = f.raw or f.category is not None
     if not raw:
-        await refresh(conn, settings)
+        await refresh(conn, settings, wait_ms=READ_WAIT_MS)
     months, days = cover(f.date_from, f.date_to)
     rows = await repo.lawyers_grouped(
         conn,

@@ -6,6 +6,9 @@ SELECT pg_try_advisory_xact_lock(7405211010);
 -- name: metrics_lock
 SELECT pg_advisory_xact_lock(7405211010);
 
+-- name: metrics_lock_timeout
+SELECT set_config('lock_timeout', $1, true);
+
 -- name: metrics_take_touched
 -- Take (delete) up to $1 touches and return the community-days they name. Deleting and then
 -- recomputing in the same transaction (READ COMMITTED: the recompute's snapshot is newer) means a

@@ -48,9 +48,7 @@ async def demo_template(server_dsn: str, template_dsn: str) -> str:
         await admin.close()
     conn = await connect(with_database(server_dsn, DEMO))
     try:
-        await demo.load_demo(
-            conn, make_settings(with_database(server_dsn, DEMO)), days=70, per_day=3, seed=11
-        )
+        await demo.load_demo(conn, make_settings(with_database(server_dsn, DEMO)), days=70, per_day=3, seed=11)
     finally:
         await conn.close()
     return DEMO
@@ -92,9 +90,7 @@ async def _mutate(conn: asyncpg.Connection, rng: random.Random, n: int) -> None:
                 qid,
             )
         elif kind == 1:
-            await conn.execute(
-                "UPDATE questions SET rating = $2 WHERE id = $1", qid, rng.choice([None, 1, 2, 3, 4, 5])
-            )
+            await conn.execute("UPDATE questions SET rating = $2 WHERE id = $1", qid, rng.choice([None, 1, 2, 3, 4, 5]))
         elif kind == 2:
             await conn.execute(
                 "UPDATE questions SET first_reply_kind = 'acknowledgement', "
@@ -102,13 +98,10 @@ async def _mutate(conn: asyncpg.Connection, rng: random.Random, n: int) -> None:
                 qid,
             )
         elif kind == 3:
-            await conn.execute(
-                "UPDATE questions SET community_id = $2 WHERE id = $1", qid, rng.choice(communities)
-            )
+            await conn.execute("UPDATE questions SET community_id = $2 WHERE id = $1", qid, rng.choice(communities))
         else:
             await conn.execute(
-                "UPDATE questions SET created_at = created_at - make_interval(days => $2), "
-                "category = $3 WHERE id = $1",
+                "UPDATE questions SET created_at = created_at - make_interval(days => $2), category = $3 WHERE id = $1",
                 qid,
                 rng.randrange(1, 40),
                 rng.choice(["neighbor", "labor", "other"]),
@@ -186,9 +179,7 @@ async def test_racing_writers_and_refreshers(db: asyncpg.Connection, db_dsn: str
                 await metrics.refresh(conn, settings)
                 await asyncio.sleep(0.005)
 
-        await asyncio.gather(
-            *(writer(c, i) for i, c in enumerate(conns[:3])), *(refresher(c) for c in conns[3:])
-        )
+        await asyncio.gather(*(writer(c, i) for i, c in enumerate(conns[:3])), *(refresher(c) for c in conns[3:]))
     finally:
         for c in conns:
             await c.close()
@@ -229,3 +220,19 @@ async def test_histogram_percentiles_stay_within_a_bucket(db: asyncpg.Connection
         i = max(j for j, b in enumerate(edges) if b <= value)
         width = edges[i + 1] - edges[i]
         assert abs(estimated[key] - value) <= width, (key, estimated[key], value, width)
+
+
+async def test_concurrent_reads_all_see_pending_changes(db_dsn: str, settings: Settings) -> None:
+    """A dashboard fires its calls at once: whichever folds the touch log in, the others wait for it."""
+    conns = [await connect(db_dsn) for _ in range(6)]
+    try:
+        assert await conns[0].fetchval("SELECT count(*) FROM metrics_touched") > 0
+        f = await metrics.resolve(
+            conns[0], settings, date_from=date.today() - timedelta(days=200), date_to=date.today() + timedelta(days=1)
+        )
+        raw = await metrics.summary(conns[0], settings, dataclasses.replace(f, raw=True))
+        results = await asyncio.gather(*(metrics.summary(c, settings, f) for c in conns))
+    finally:
+        for c in conns:
+            await c.close()
+    assert all(r == raw for r in results)
