@@ -34,9 +34,7 @@ def plans(question_ids: list[int], lawyers: int, contenders: int, seed: int = 7)
     return [sorted(p) for p in out]
 
 
-async def bare_claims_per_second(
-    dsn: str, qids: list[int], lawyer_ids: list[int], plan: list[list[int]]
-) -> float:
+async def bare_claims_per_second(dsn: str, qids: list[int], lawyer_ids: list[int], plan: list[list[int]]) -> float:
     pool = await create_pool(dsn, min_size=64, max_size=64)
     sem = asyncio.Semaphore(64)
     wins = 0
@@ -86,9 +84,7 @@ async def run(bench: Bench) -> dict[str, Any]:
         winners = {(r["id"], r["assigned_lawyer_id"]) for r in await conn.fetch(
             "SELECT id, assigned_lawyer_id FROM questions WHERE status = 'claimed'")}  # fmt: skip
         # the anchor on fresh rows: put the same questions back into the pool
-        await conn.execute(
-            "UPDATE questions SET status = 'escalated', assigned_lawyer_id = NULL, claimed_at = NULL"
-        )
+        await conn.execute("UPDATE questions SET status = 'escalated', assigned_lawyer_id = NULL, claimed_at = NULL")
     finally:
         await conn.close()
     wins = [(q, city.lawyer_ids[i]) for q, i in result.pop("wins")]

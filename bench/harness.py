@@ -50,6 +50,27 @@ def pct(values: Sequence[float], p: float) -> float:
     return float(s[k])
 
 
+NICE = -10
+
+
+def prioritise(data_dir: Path | None = None) -> int:
+    """Run this process, what it spawns, and the bench PostgreSQL at nice -10 (root only): the machine is
+    shared with other work, and anchors and figures alike should measure software, not the neighbours.
+    Returns the niceness now in force."""
+    if os.geteuid() != 0:
+        return os.nice(0)
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, NICE)
+    pid_file = (data_dir or ROOT / "var" / "bench-pg") / "pg" / "postmaster.pid"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        postmaster = int(pid_file.read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        for pid in [postmaster, *map(int, children)]:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, pid, NICE)
+    return os.nice(0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -222,9 +243,7 @@ def start_server_proc(dsn: str, log_dir: Path, port: int | None = None, **env: A
 
 
 @contextlib.asynccontextmanager
-async def running_server(
-    dsn: str, log_dir: Path, port: int | None = None, **env: Any
-) -> AsyncIterator[Server]:
+async def running_server(dsn: str, log_dir: Path, port: int | None = None, **env: Any) -> AsyncIterator[Server]:
     """A ready server for the duration of the block."""
     server = start_server_proc(dsn, log_dir, port, **env)
     try:
@@ -323,8 +342,7 @@ async def seed_city(
     duty_ids = await lawyers(communities, "duty") if duty_lawyers else []
     if duty_ids:
         await conn.execute(
-            "INSERT INTO duty_slots (community_id, lawyer_id)"
-            " SELECT * FROM unnest($1::bigint[], $2::bigint[])",
+            "INSERT INTO duty_slots (community_id, lawyer_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])",
             cids,
             duty_ids,
         )
@@ -388,8 +406,11 @@ def script_main(name: str, run: Any) -> None:
     parser.add_argument("--quick", action="store_true", help="small scale, a few seconds")
     args = parser.parse_args()
 
+    prioritise()
+
     async def go() -> dict[str, Any]:
         async with bench_context(args.quick) as bench:
+            prioritise()
             result: dict[str, Any] = await run(bench)
             return result
 

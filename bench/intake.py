@@ -129,9 +129,7 @@ async def run(bench: Bench) -> dict[str, Any]:
         opened = await loadgen(intake_spec(bench, server, city, seconds, rate=rate, timeout=10))
     conn = await connect(dsn)
     try:
-        stored = await conn.fetchval(
-            "SELECT count(*) FROM questions WHERE id = ANY($1::bigint[])", closed["ids"]
-        )
+        stored = await conn.fetchval("SELECT count(*) FROM questions WHERE id = ANY($1::bigint[])", closed["ids"])
     finally:
         await conn.close()
     acked = len(closed.pop("ids"))

@@ -162,9 +162,7 @@ async def run_claim(spec: dict[str, Any], session: aiohttp.ClientSession) -> dic
             if status == 200:
                 wins.append((qid, idx))
 
-    await asyncio.gather(
-        *(lawyer(i, t, p) for i, (t, p) in enumerate(zip(spec["tokens"], spec["plans"], strict=True)))
-    )
+    await asyncio.gather(*(lawyer(i, t, p) for i, (t, p) in enumerate(zip(spec["tokens"], spec["plans"], strict=True))))
     out = stats.report((200,))
     out["wins"] = wins
     return out
@@ -199,7 +197,98 @@ async def run_queue(spec: dict[str, Any], session: aiohttp.ClientSession) -> dic
     return stats.report((200,))
 
 
-MODES = {"post": run_post, "claim": run_claim, "queue": run_queue}
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+async def run_push(spec: dict[str, Any], session: aiohttp.ClientSession) -> dict[str, Any]:
+    """Lawyer i holds an SSE stream and is on duty in community i; questions go round-robin to the
+    communities at `rate`/s. Latency: POST returning -> the assigned lawyer's stream yielding the event."""
+    base = spec["base"]
+    lawyers: list[str] = spec["lawyer_tokens"]
+    communities: list[int] = spec["communities"]
+    residents: list[str] = spec["resident_tokens"]
+    returned: dict[int, float] = {}
+    received: dict[int, float] = {}
+    expected: dict[int, int] = {}
+    connected = 0
+    all_connected = asyncio.Event()
+    rss_before = rss_kib(spec["server_pid"])
+
+    async def stream(i: int) -> None:
+        nonlocal connected
+        headers = {"Authorization": f"Bearer {lawyers[i]}", "Accept": "text/event-stream"}
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with session.get(base + "/api/v1/lawyer/stream", headers=headers, timeout=timeout) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"stream {i}: HTTP {resp.status}")
+            connected += 1
+            if connected == len(lawyers):
+                all_connected.set()
+            event = ""
+            async for raw in resp.content:
+                line = raw.decode().rstrip("\r\n")
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "assigned":
+                    qid = json.loads(line[5:]).get("question_id")
+                    if qid is not None and qid not in received and expected.get(qid, i) == i:
+                        received[qid] = time.perf_counter()
+                elif not line:
+                    event = ""
+
+    readers = [asyncio.create_task(stream(i)) for i in range(len(lawyers))]
+    await asyncio.wait_for(all_connected.wait(), float(spec.get("connect_timeout", 120)))
+    await asyncio.sleep(1.0)
+    rss_after = rss_kib(spec["server_pid"])
+
+    async def ask(n: int) -> None:
+        i = n % len(communities)
+        headers = {"Authorization": f"Bearer {residents[n % len(residents)]}"}
+        body = {"community_id": communities[i], "content": "公司拖欠工资三个月，我该怎么办？", "category": "labor"}
+        async with session.post(base + "/api/v1/questions", json=body, headers=headers) as resp:
+            data = await resp.json()
+            if resp.status == 201:
+                returned[data["id"]] = time.perf_counter()
+                expected[data["id"]] = i
+
+    rate, duration = float(spec["rate"]), float(spec["duration"])
+    t0 = time.perf_counter()
+    posts = []
+    n = 0
+    while t0 + n / rate < t0 + duration:
+        delay = t0 + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        posts.append(asyncio.create_task(ask(n)))
+        n += 1
+    await asyncio.gather(*posts)
+    end = time.perf_counter() + float(spec.get("grace", 3))
+    while time.perf_counter() < end and not all(q in received for q in returned):  # noqa: ASYNC110 - a deadline
+        await asyncio.sleep(0.05)
+    for r in readers:
+        r.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    lat = [max(0.0, received[q] - returned[q]) * 1000 for q in returned if q in received]
+    return {
+        "streams": len(lawyers),
+        "posted": len(returned),
+        "delivered": len(lat),
+        "missed": len(returned) - len(lat),
+        "p50_ms": round(pct(lat, 50), 2),
+        "p99_ms": round(pct(lat, 99), 2),
+        "max_ms": round(max(lat, default=0.0), 2),
+        "rss_before_kib": rss_before,
+        "rss_connected_kib": rss_after,
+        "kib_per_connection": round((rss_after - rss_before) / max(1, len(lawyers)), 2),
+    }
+
+
+MODES = {"post": run_post, "claim": run_claim, "queue": run_queue, "push": run_push}
 
 
 async def main() -> None:

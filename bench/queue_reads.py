@@ -24,9 +24,7 @@ async def run(bench: Bench) -> dict[str, Any]:
     conn = await connect(dsn)
     try:
         city = await seed_city(conn, communities=lawyers, pool_lawyers=0)
-        pool_id = await conn.fetchval(
-            "INSERT INTO pools (name, district_id) VALUES ('全市服务团', NULL) RETURNING id"
-        )
+        pool_id = await conn.fetchval("INSERT INTO pools (name, district_id) VALUES ('全市服务团', NULL) RETURNING id")
         await conn.execute(
             "INSERT INTO pool_members (pool_id, lawyer_id) SELECT $1, unnest($2::bigint[])",
             pool_id,

@@ -108,7 +108,8 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, str]) -> str:
         "Server, load generator and PostgreSQL share the cores"
         + (
             f"; 1-minute load average {info['load_before']} before the run, {info['load_after']} after "
-            "(other work on the machine shows here)."
+            "(other work on this shared machine shows here; the bench's processes and its PostgreSQL ran "
+            f"at nice {info.get('nice', '0')})."
             if "load_before" in info
             else "."
         ),

@@ -20,7 +20,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.harness import ROOT, bench_context, server_version
+from bench.harness import ROOT, bench_context, prioritise, server_version
 from bench.peer import peer
 
 SCENARIOS = ["intake", "sweep", "claim", "metrics", "push", "scheduler", "queue_reads"]
@@ -64,8 +64,10 @@ def _add_peer(results: dict[str, dict[str, Any]], p: dict[str, Any], quick: bool
 async def main_async(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     only = args.only.split(",") if args.only else SCENARIOS
     results: dict[str, dict[str, Any]] = {}
+    prioritise()
     async with bench_context(args.quick) as bench:
         info = report.machine()
+        info["nice"] = str(prioritise())
         info["load_before"] = Path("/proc/loadavg").read_text().split()[0]
         conn_dsn = bench.server_dsn
         info["postgresql"] = await server_version(conn_dsn)

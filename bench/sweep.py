@@ -77,16 +77,12 @@ async def run(bench: Bench) -> dict[str, Any]:
             empty.append((time.perf_counter() - t) * 1000)
             assert not r.escalated
         async with pool.acquire() as c:
-            left = await c.fetchval(
-                "SELECT count(*) FROM questions WHERE status = 'pending' AND escalate_at <= now()"
-            )
+            left = await c.fetchval("SELECT count(*) FROM questions WHERE status = 'pending' AND escalate_at <= now()")
             dup = await c.fetchval(
                 "SELECT count(*) FROM (SELECT question_id FROM question_events WHERE level = 1"
                 " GROUP BY question_id HAVING count(*) > 1) d"
             )
-            plan_rows = await c.fetch(
-                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Q.escalate_due, None, 5000, 900.0
-            )
+            plan_rows = await c.fetch("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Q.escalate_due, None, 5000, 900.0)
             alert_rows = await c.fetch("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + Q.alert_due, None, 5000)
     finally:
         await pool.close()

@@ -26,9 +26,7 @@ PACKAGES = ["django-helpdesk", "psycopg[binary]"]
 def ensure_venv() -> str | None:
     """Create the peer's virtualenv if missing; None when ready, else why it cannot be."""
     if PEER_PY.exists():
-        ok = subprocess.run(
-            [str(PEER_PY), "-c", "import helpdesk, psycopg"], capture_output=True, check=False
-        )
+        ok = subprocess.run([str(PEER_PY), "-c", "import helpdesk, psycopg"], capture_output=True, check=False)
         if ok.returncode == 0:
             return None
     try:
