@@ -72,9 +72,20 @@ def prioritise(data_dir: Path | None = None) -> int:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the kernel's ephemeral range, so no client socket or port-0 server of another
+    process on this shared machine takes it between now and our server's bind."""
+    import random
+
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(20000, min(low, 32768))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
 
 
 @dataclass
@@ -244,10 +255,21 @@ def start_server_proc(dsn: str, log_dir: Path, port: int | None = None, **env: A
 
 @contextlib.asynccontextmanager
 async def running_server(dsn: str, log_dir: Path, port: int | None = None, **env: Any) -> AsyncIterator[Server]:
-    """A ready server for the duration of the block."""
-    server = start_server_proc(dsn, log_dir, port, **env)
+    """A ready server for the duration of the block (a fresh port if the chosen one was taken)."""
+    for attempt in range(3):
+        server = start_server_proc(dsn, log_dir, port, **env)
+        try:
+            await wait_ready(server)
+            await asyncio.sleep(0.1)
+            if server.proc.poll() is None:  # the 200 came from us, not from a squatter on the port
+                break
+        except RuntimeError:
+            server.stop()
+            if attempt == 2 or port is not None:
+                raise
+    if server.proc.poll() is not None:
+        raise RuntimeError(f"server on port {server.port} exited at start-up; see {server.log_path}")
     try:
-        await wait_ready(server)
         yield server
     finally:
         server.stop()
