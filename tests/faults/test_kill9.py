@@ -14,9 +14,7 @@ WINDOW = 2.0
 INTERVAL = 0.1
 
 
-async def test_acknowledged_questions_survive_kill9_and_escalate_after_restart(
-    db_dsn: str, tmp_path: Path
-) -> None:
+async def test_acknowledged_questions_survive_kill9_and_escalate_after_restart(db_dsn: str, tmp_path: Path) -> None:
     conn = await connect(db_dsn)
     try:
         city = await seed_city(conn, communities=3, pool_lawyers=2, residents=16)

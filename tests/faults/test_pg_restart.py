@@ -90,9 +90,7 @@ async def test_server_survives_postgres_restart(own_postgres: EmbeddedPostgres, 
         assert await asyncio.to_thread(http_status, server.base + "/healthz") == 200
     # 503 while the database is away; a rare 500 is asyncpg's InternalClientError from a connection torn
     # down mid-statement (its question may still have committed, unacknowledged: allowed to exist).
-    assert set(load.statuses) <= {"201", "503", "500", "ServerDisconnectedError", "ClientOSError"}, (
-        load.statuses
-    )
+    assert set(load.statuses) <= {"201", "503", "500", "ServerDisconnectedError", "ClientOSError"}, load.statuses
     assert load.statuses.get("500", 0) <= 3, load.statuses
     assert load.statuses.get("503", 0) > 0, load.statuses
     conn = await connect(dsn)

@@ -1,6 +1,7 @@
-"""Two server processes (two schedulers, so two sweepers) on one database through a compressed stretch
-of city time (15-minute windows shrunk to half a second): residents submit to both, pool lawyers race
-to claim through both. No question is escalated, alerted or claimed twice, and nothing due is missed."""
+"""Two server processes (two schedulers: two sweepers and two outbox notifiers) on one database through
+a compressed stretch of city time (15-minute windows shrunk to half a second): residents submit to both,
+pool lawyers race to claim through both, a bureau webhook hears every escalation and alert. No question
+is escalated, alerted or claimed twice, no notification is sent twice, and nothing due is missed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import aiohttp
 
 from bench.harness import City, running_server, seed_city
 from fazhizhen.db.pool import connect
-from tests.faults.load import Submitter
+from tests.faults.load import Submitter, wait_for
+from tests.realtime.fakes import Fake, receiver_app, serve
 
 WINDOW = 0.5  # the community lawyer's 15 minutes
 POOL_SLA = 1.0  # the pool's window
@@ -58,10 +60,25 @@ async def test_two_sweepers_never_double_escalate_alert_or_claim(db_dsn: str, tm
         city = await seed_city(conn, communities=4, pool_lawyers=6, residents=16)
     finally:
         await conn.close()
+    hook = Fake()
+    async with serve(receiver_app(hook), hook, "/hook"):
+        await _run(db_dsn, tmp_path, city, hook)
+
+
+async def _run(db_dsn: str, tmp_path: Path, city: City, hook: Fake) -> None:
+    conn = await connect(db_dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO webhooks (url, events, secret) VALUES ($1, ARRAY['escalated', 'alerted'], 'hook-secret')",
+            hook.url,
+        )
+    finally:
+        await conn.close()
     env = {
         "FAZHIZHEN_ESCALATE_AFTER_SECONDS": WINDOW,
         "FAZHIZHEN_POOL_SLA_SECONDS": POOL_SLA,
         "FAZHIZHEN_SWEEP_INTERVAL_SECONDS": 0.05,
+        "FAZHIZHEN_OUTBOX_INTERVAL_SECONDS": 0.1,
         "FAZHIZHEN_LOG_LEVEL": "INFO",
     }
     wins: Counter[int] = Counter()
@@ -82,9 +99,14 @@ async def test_two_sweepers_never_double_escalate_alert_or_claim(db_dsn: str, tm
         await asyncio.sleep(POOL_SLA + 0.5)  # let the last windows pass and be swept
         conn = await connect(db_dsn)
         try:
+
+            async def outbox_drained() -> bool:
+                return not await conn.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+            assert await wait_for(outbox_drained, 10)
+            outbox = await conn.fetch("SELECT event_id, status FROM outbox WHERE channel = 'webhook'")
             missed_escalations = await conn.fetchval(
-                "SELECT count(*) FROM questions"
-                " WHERE status = 'pending' AND escalate_at < now() - interval '0.3 s'"
+                "SELECT count(*) FROM questions WHERE status = 'pending' AND escalate_at < now() - interval '0.3 s'"
             )
             missed_alerts = await conn.fetchval(
                 "SELECT count(*) FROM questions WHERE alerted_at IS NULL"
@@ -106,9 +128,17 @@ async def test_two_sweepers_never_double_escalate_alert_or_claim(db_dsn: str, tm
         assert events == questions, f"{kind}: {events} events for {questions} questions"
     assert all(n == 1 for n in wins.values()), [q for q, n in wins.items() if n > 1]
     assert sum(wins.values()) == counts["claimed"][0] == claimed_rows
+    # every escalation and alert reached the webhook exactly once, though two notifiers deliver
+    delivered = Counter(r["body"]["event_id"] for r in hook.received)
+    assert outbox and all(r["status"] == "sent" for r in outbox)
+    assert len(outbox) == counts["escalated"][0] + counts["alerted"][0]
+    assert set(delivered) == {r["event_id"] for r in outbox}
+    assert max(delivered.values()) == 1, [e for e, n in delivered.items() if n > 1]
     # both schedulers swept, and between them each escalation and alert was logged exactly once
     for event in ("question_escalated", "question_alerted"):
         by_a = log_events(a.log_path, event)
         by_b = log_events(b.log_path, event)
         assert by_a and by_b, f"{event}: one sweeper did all the work ({len(by_a)}, {len(by_b)})"
         assert not set(by_a) & set(by_b)
+    sent_by = [log_events(p, "notification_sent") for p in (a.log_path, b.log_path)]
+    assert all(sent_by), "one notifier did all the deliveries"
