@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,8 +40,13 @@ async def route(
             routing.Candidate(lid, loads[lid]["open_questions"], loads[lid]["last_assigned_at"]) for lid in lawyers
         ]
         return routing.pick_lawyer(candidates), None
+    return None, await serving_pool(conn, district_id)
+
+
+async def serving_pool(conn: asyncpg.Connection, district_id: int | None) -> routing.PoolRef | None:
+    """The pool that takes a district's escalations (its own, else the city-wide one)."""
     pools = [routing.PoolRef(r["pool_id"], r["district_id"]) for r in await repo.list_pool_refs(conn)]
-    return None, routing.pool_for(district_id, pools)
+    return routing.pool_for(district_id, pools)
 
 
 async def submit(
@@ -58,7 +64,8 @@ async def submit(
     if category is None:
         from fazhizhen.services.classify import classify
 
-        category, category_source = classify(content), "classifier"
+        # off the event loop: the first call builds the tokenizer and tables (seconds)
+        category, category_source = await asyncio.to_thread(classify, content), "classifier"
     async with conn.transaction():
         community = await repo.community_routing_info(conn, community_id)
         if community is None:
@@ -259,7 +266,13 @@ async def claim(conn: asyncpg.Connection, question_id: int, lawyer: Principal) -
         q = await repo.get_question(conn, question_id)
         if q is None:
             raise NotFound("问题不存在")
-        if not await repo.is_pool_member(conn, q["pool_id"], lawyer.id):
+        pool_id = q["pool_id"]
+        if pool_id is None:
+            # never escalated: a member of the pool that would serve it gets 409 (wrong status), others 403
+            community = await repo.community_routing_info(conn, q["community_id"])
+            ref = await serving_pool(conn, community["district_id"] if community else None)
+            pool_id = ref.pool_id if ref else None
+        if not await repo.is_pool_member(conn, pool_id, lawyer.id):
             raise Forbidden("您不在负责该问题的律师服务团中")
         won = await repo.claim_question(conn, question_id, lawyer.id)
         if won is None:
