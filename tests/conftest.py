@@ -3,6 +3,7 @@ database copied for each test that needs one, a rolled-back-transaction connecti
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -75,18 +76,27 @@ async def template_dsn(server_dsn: str) -> str:
 @pytest.fixture
 async def db_dsn(server_dsn: str, template_dsn: str) -> AsyncIterator[str]:
     """A fresh database copied from the template, for tests that commit, race or LISTEN."""
+    async with fresh_database(server_dsn) as dsn:
+        yield dsn
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
+    """A new database copied from the migrated template (which must exist), dropped on exit."""
     name = "fzz_" + uuid.uuid4().hex[:12]
     admin = await asyncpg.connect(server_dsn)
     try:
         await _recreate(admin, name, TEMPLATE)
     finally:
         await admin.close()
-    yield with_database(server_dsn, name)
-    admin = await asyncpg.connect(server_dsn)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield with_database(server_dsn, name)
     finally:
-        await admin.close()
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 @pytest.fixture
