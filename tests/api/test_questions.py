@@ -99,8 +99,9 @@ async def test_claim_needs_membership_and_an_escalated_question(api: Api) -> Non
     assert (await api.call("POST", "/questions/999999/claim", member))[0] == 404
     await api.duty(city.community_id, lawyer)
     pending = await api.ask(await api.resident(), city.community_id)
-    code, _body = await api.call("POST", f"/questions/{pending['id']}/claim", member)
-    assert code == 403  # a pending question is in no pool yet
+    code, body = await api.call("POST", f"/questions/{pending['id']}/claim", member)
+    assert code == 409, body  # the member's pool serves it, but it is not escalated (wrong status)
+    assert (await api.call("POST", f"/questions/{pending['id']}/claim", outsider))[0] == 403
 
 
 async def test_answers_follow_ups_adoption_rating(api: Api) -> None:
