@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -63,14 +62,6 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("scheduler_stopped")
 
 
-async def _warm_classifier(app: web.Application) -> None:
-    """Build the classifier's tables in a daemon thread at start-up (seconds), so the first question
-    does not wait for them and a SIGTERM right after start is not held up by them."""
-    from fazhizhen.services.classify import classify
-
-    threading.Thread(target=classify, args=("热身",), name="classifier-warm-up", daemon=True).start()
-
-
 def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application:
     """The web application; with `dsn` it uses that database instead of resolving one from settings."""
     app = web.Application(
@@ -84,6 +75,5 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     app.cleanup_ctx.append(_database_ctx)
     setup_realtime(app)
     app.cleanup_ctx.append(_scheduler_ctx)
-    app.on_startup.append(_warm_classifier)
     setup_routes(app)
     return app

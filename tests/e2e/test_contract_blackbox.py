@@ -495,6 +495,12 @@ async def test_login_logout_and_401s(c: Client) -> None:
     assert_error(await c.api("GET", "/questions", resident), 401)
 
 
+async def test_dev_login_same_openid_same_resident(c: Client) -> None:
+    openid = f"e2e-{uuid.uuid4().hex}"
+    first, again = await c.resident(openid), await c.resident(openid)
+    assert first.id == again.id and first.token != again.token
+
+
 async def test_dev_login_is_404_when_off(c: Client) -> None:
     assert_error(await c.api("POST", "/auth/dev", json={"openid": "someone"}, server=c.b), 404)
     r = await c.api("POST", "/auth/dev", json={}, server=c.a)
@@ -977,6 +983,10 @@ async def test_metrics_endpoints(c: Client) -> None:
     score = 10 * row["response_rate"] + 40 * row["completion_rate"] + 50 * row["satisfaction_rate"]
     assert abs(row["score"] - score) < 0.01, row
 
+    for place in ({"district_id": city.district_id}, {"street_id": city.street_id}):
+        s = await c.ok("GET", "/metrics/summary", c.bureau, params={**date_range(), **place})
+        assert (s["questions"], s["answered"], s["adopted"]) == (3, 2, 1), (place, s)
+
     assert_error(await c.api("GET", "/metrics/summary", city.duty, params=params), 403)
     assert_error(await c.api("GET", "/metrics/summary", c.bureau, params={"from": "not-a-date"}), 422, {"from"})
     assert_error(await c.api("GET", "/metrics/summary"), 401)
@@ -1211,6 +1221,26 @@ async def test_dashboard_page(c: Client) -> None:
     page = r.raw.decode()
     assert "<html" in page.lower() and any("\u4e00" <= ch <= "\u9fff" for ch in page)
     assert 'lang="zh' in page
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+async def test_simulate_json_names_the_policies(tmp_path: Path) -> None:
+    scenario = ROOT / "fazhizhen" / "simulate" / "scenarios" / "small.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fazhizhen", "simulate", "--scenario", str(scenario), "--days", "1", "--seed", "7",
+        "--json", cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    policies = json.loads(out)["policies"]
+    keys = {
+        "name", "avg_first_response_seconds", "p50_first_response_seconds", "p90_first_response_seconds",
+        "within_window_rate", "escalation_rate", "pool_breach_rate", "max_load_over_fair_share",
+    }  # fmt: skip
+    assert policies and all(keys <= set(p) for p in policies), policies[0]
+    assert policies[0]["name"] == "baseline" and len(policies) > 1
 
 
 # --- a crash -----------------------------------------------------------------------------------------
