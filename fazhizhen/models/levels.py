@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fazhizhen.models.requests import Id
+from fazhizhen.services.categories import CATEGORIES
 
 
 class LevelsQuery(BaseModel):
@@ -29,3 +30,11 @@ class LevelsQuery(BaseModel):
 
 class LevelsBreakdownQuery(LevelsQuery):
     by: Literal["district", "street", "community"] = "district"
+    category: str | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in CATEGORIES:
+            raise ValueError(f"unknown category; one of {', '.join(CATEGORIES)}")
+        return v

@@ -14,5 +14,7 @@ Record = dict[str, Any]
 Scope = tuple[date, date, str, int | None, int | None, int | None]
 
 
-async def level_breakdown(conn: asyncpg.Connection, scope: Scope, by: str) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.level_breakdown, *scope, by)]
+async def level_breakdown(
+    conn: asyncpg.Connection, scope: Scope, by: str, category: str | None
+) -> list[Record]:
+    return [dict(r) for r in await conn.fetch(Q.level_breakdown, *scope, by, category)]

@@ -65,7 +65,7 @@ def _row(r: Record) -> Record:
 async def breakdown(conn: asyncpg.Connection, settings: Settings, q: LevelsBreakdownQuery) -> Record:
     """The split per district, street or community, each with its A+B share against the goal."""
     scope = _scope(settings, q)
-    rows = [_row(r) for r in await repo.level_breakdown(conn, scope, q.by)]
+    rows = [_row(r) for r in await repo.level_breakdown(conn, scope, q.by, q.category)]
     total = {lv: sum(r["levels"][lv] for r in rows) for lv in LEVELS}
     resolved = sum(total.values())
     return {

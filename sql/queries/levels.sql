@@ -17,6 +17,7 @@ JOIN districts d ON d.id = s.district_id
 LEFT JOIN questions q ON q.community_id = c.id
     AND q.created_at >= ($1::date::timestamp AT TIME ZONE $3)
     AND q.created_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
+    AND ($8::text IS NULL OR q.category = $8)
 WHERE ($4::bigint IS NULL OR s.district_id = $4)
   AND ($5::bigint IS NULL OR c.street_id = $5)
   AND ($6::bigint IS NULL OR c.id = $6)

@@ -155,6 +155,8 @@ async def test_levels_metrics_split_and_breakdown_against_goal(api: Api) -> None
         near.district_id: 0,
         other.district_id: 1,
     }
+    labour_only = await api.ok("GET", "/metrics/levels/breakdown?category=labor", bureau)
+    assert labour_only["total"]["questions"] == 0 and by_district["total"]["questions"] == 6
     by_community = await api.ok("GET", "/metrics/levels/breakdown?by=community", bureau)
     assert len(by_community["rows"]) == 3 and all(r["community_name"] for r in by_community["rows"])
 

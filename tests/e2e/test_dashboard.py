@@ -146,6 +146,10 @@ async def test_dashboard_in_chromium(server: TestServer) -> None:
             _same(await _cards(page), summary)
             assert await page.locator("#chart-daily canvas").count() == 1  # ECharts drew
             assert MARKUP in (await page.text_content("#places") or "")
+            goal = await _api(server, token, "/metrics/levels/breakdown", **{"from": d_from, "to": d_to})
+            share = f"{goal['total']['ab_share'] * 100:.1f}%"
+            assert share in (await page.text_content("#levels-goal") or "")
+            assert "A+B 占比（目标 90%）" in (await page.text_content("#places thead") or "")
             assert await page.locator("#pwned").count() == 0
 
             # 3. another range

@@ -181,6 +181,25 @@
     });
   }
 
+  // the reform's goal: 90% resolved at street level or below (A+B) — overall and per place
+  function goalText(share, goal) {
+    if (share === null || share === undefined) return '—';
+    return fmt.rate(share) + (share >= goal ? ' 达标' : ' 未达标');
+  }
+
+  function renderGoal(b) {
+    const t = b.total;
+    const node = $('levels-goal');
+    node.className = 'goal ' + (t.ab_share === null ? '' : t.meets_goal ? 'met' : 'missed');
+    node.textContent = '街道及以下解决（A+B）占比 ' + goalText(t.ab_share, b.goal_ab_share) +
+      '（目标 ' + fmt.rate(b.goal_ab_share) + '，已解决 ' + t.resolved + ' 件）';
+  }
+
+  function childLevel() {
+    const last = state.place[state.place.length - 1];
+    return !last ? 'district' : last.level === 'district' ? 'street' : 'community';
+  }
+
   function table(id, headers, rows) {
     const head = el('tr', {}, ...headers.map((h) => el('th', { class: h.text ? 'text' : '' }, h.label)));
     const body = rows.length ? rows : [el('tr', {}, el('td', { colSpan: headers.length, class: 'text muted' }, '暂无数据'))];
@@ -189,16 +208,24 @@
 
   const LEVEL_NAMES = { district: '区', street: '街道', community: '社区' };
 
-  function renderPlaces(p) {
+  function renderPlaces(p, b) {
     $('places-title').textContent = '各' + LEVEL_NAMES[p.level] + '情况';
+    const ab = {};
+    for (const r of (b && b.by === p.level ? b.rows : [])) ab[r[p.level + '_id']] = r;
+    const abCell = (x) => {
+      const r = ab[x.id];
+      if (!r || r.ab_share === null) return el('td', {}, '—');
+      return el('td', { class: r.meets_goal ? 'met' : 'missed', title: 'A ' + r.levels.A + ' / B ' + r.levels.B + ' / C ' + r.levels.C + ' / D ' + r.levels.D }, goalText(r.ab_share, b.goal_ab_share));
+    };
     table('places', [
       { label: LEVEL_NAMES[p.level], text: true }, { label: '提问' }, { label: '解答率' }, { label: '平均首次响应' },
       { label: '时限内响应率' }, { label: '升级率' }, { label: '采纳率' }, { label: '满意度' }, { label: '仅确认收到占比' },
+      { label: 'A+B 占比（目标 90%）' },
     ], p.items.map((x) => el('tr', { 'data-place': x.id },
       el('td', { class: 'text' }, el('button', { class: 'drill', type: 'button', onclick: () => drill(x.level, x.id, x.name) }, x.name)),
       el('td', {}, fmt.int(x.questions)), el('td', {}, fmt.rate(x.response_rate)), el('td', {}, fmt.minutes(x.avg_response_seconds)),
       el('td', {}, fmt.rate(x.within_sla_rate)), el('td', {}, fmt.rate(x.escalation_rate)), el('td', {}, fmt.rate(x.adoption_rate)),
-      el('td', {}, fmt.rate(x.satisfaction_rate)), el('td', {}, fmt.rate(x.acknowledgement_first_rate)))));
+      el('td', {}, fmt.rate(x.satisfaction_rate)), el('td', {}, fmt.rate(x.acknowledgement_first_rate)), abCell(x))));
   }
 
   function renderLawyers(rows) {
@@ -298,15 +325,16 @@
     try {
       const f = filters();
       const today = localDate(0);
-      const [s, t, daily, cats, hist, levels, places, lawyers] = await Promise.all([
+      const [s, t, daily, cats, hist, levels, places, lawyers, goal] = await Promise.all([
         getJSON('/metrics/summary', f),
         getJSON('/metrics/summary', filters({ from: today, to: today })),
         getJSON('/metrics/daily', f), getJSON('/metrics/categories', f), getJSON('/metrics/histogram', f),
         getJSON('/metrics/levels', f), getJSON('/metrics/places', f), getJSON('/metrics/lawyers', f),
+        getJSON('/metrics/levels/breakdown', filters({ by: childLevel() })),
       ]);
       renderKpis(s, t);
-      renderDaily(daily); renderCategories(cats); renderHistogram(hist); renderLevels(levels);
-      renderPlaces(places); renderLawyers(lawyers);
+      renderDaily(daily); renderCategories(cats); renderHistogram(hist); renderLevels(levels); renderGoal(goal);
+      renderPlaces(places, goal); renderLawyers(lawyers);
       await loadSide();
       status(s.filters.from + ' 至 ' + s.filters.to + '（北京时间）');
     } catch (e) {
