@@ -24,11 +24,11 @@ Record = dict[str, Any]
 # full-width digits and at-sign -> ASCII, one character for one (positions are kept)
 _WIDE = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "＠": "@", "．": "."})
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_ID_CARD = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 _ID_CARD_15 = re.compile(
     r"(?<![0-9])[1-9][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}(?![0-9])"
 )
-_BANK = re.compile(r"(?<![0-9])[0-9]{4}(?:[ -]?[0-9]){8,11}[ -]?[0-9]{4}(?![0-9])")
+_BANK = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){15,18}(?![0-9])")
 _PHONE = re.compile(r"(?<![0-9])((?:\+|00)?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 _LANDLINE = re.compile(
     r"(?<![0-9])(\(0[1-9][0-9]{1,2}\)[ -]?|0[1-9][0-9]{1,2}[ -])([0-9]{3,4})[ -]?([0-9]{4})(?![0-9])"
