@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -47,7 +47,9 @@ async def test_masked_for_everyone_but_asker_and_assignee(api: Api) -> None:
     assert _clear(claimed["content"])  # the assigned lawyer
     assert (await api.call("GET", f"/questions/{q['id']}", other))[0] == 404
     # the asker's follow-up is masked for the bureau too
-    await api.ok("POST", f"/questions/{q['id']}/messages", resident, {"content": f"再补充{PHONE}"}, status=201)
+    await api.ok(
+        "POST", f"/questions/{q['id']}/messages", resident, {"content": f"再补充{PHONE}"}, status=201
+    )
     seen = await api.ok("GET", f"/questions/{q['id']}", await api.bureau())
     assert all(PHONE not in m["content"] for m in seen["messages"])
     mine = await api.ok("GET", f"/questions/{q['id']}", resident)
@@ -97,8 +99,12 @@ async def test_delete_me_anonymises_but_keeps_statistics(api: Api, db_dsn: str) 
     await api.duty(city.community_id, lawyer)
     resident = await api.resident("openid-gone")
     answered = await api.ask(resident, city.community_id, TEXT)
-    msg = await api.ok("POST", f"/questions/{answered['id']}/answers", lawyer, {"content": "答复"}, status=201)
-    await api.ok("POST", f"/questions/{answered['id']}/rating", resident, {"score": 4, "comment": f"好{PHONE}"})
+    msg = await api.ok(
+        "POST", f"/questions/{answered['id']}/answers", lawyer, {"content": "答复"}, status=201
+    )
+    await api.ok(
+        "POST", f"/questions/{answered['id']}/rating", resident, {"score": 4, "comment": f"好{PHONE}"}
+    )
     still_open = await api.ask(resident, city.community_id, "还没人回答的问题")
     assert (await api.call("DELETE", "/me", resident))[0] == 204
     # the token is gone with the resident
@@ -114,7 +120,9 @@ async def test_delete_me_anonymises_but_keeps_statistics(api: Api, db_dsn: str) 
     assert len(rows) == 2  # both still count
     by_id = {r["id"]: r for r in rows}
     a, o = by_id[answered["id"]], by_id[still_open["id"]]
-    assert a["content"] is None and a["resident_id"] is None and a["rating"] == 4 and a["rating_comment"] is None
+    assert (
+        a["content"] is None and a["resident_id"] is None and a["rating"] == 4 and a["rating_comment"] is None
+    )
     assert a["first_answered_at"] is not None and a["category"] == "neighbor"
     assert o["status"] == "closed" and o["content"] is None  # withdrawn, not left in a queue
     assert [m["content"] for m in msgs] == [None]
@@ -134,14 +142,17 @@ async def test_purge_cli_anonymises_old_content(api: Api, db_dsn: str) -> None:
     new = await api.ask(resident, city.community_id, "新问题新问题")
     conn = await asyncpg.connect(db_dsn)
     try:
-        await conn.execute("UPDATE questions SET created_at = now() - interval '400 days' WHERE id = $1", old["id"])
-        env = {**os.environ, "FAZHIZHEN_DATABASE_URL": db_dsn, "FAZHIZHEN_LOG_LEVEL": "WARNING"}
-        done = subprocess.run(
-            [sys.executable, "-m", "fazhizhen", "purge", "--older-than", "365"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        await conn.execute(
+            "UPDATE questions SET created_at = now() - interval '400 days' WHERE id = $1", old["id"]
         )
-        assert done.returncode == 0, done.stderr
-        assert "anonymised 1 question" in done.stdout
+        env = {**os.environ, "FAZHIZHEN_DATABASE_URL": db_dsn, "FAZHIZHEN_LOG_LEVEL": "WARNING"}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fazhizhen", "purge", "--older-than", "365",
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+        assert "anonymised 1 question" in out.decode()
         rows = {r["id"]: r for r in await conn.fetch("SELECT id, content, resident_id FROM questions")}
     finally:
         await conn.close()
