@@ -48,12 +48,12 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """The request body as `model`; 422 naming each bad field, or the body itself when not JSON."""
+    raw = await request.read()  # first: an oversized body is 413 whatever its type
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
             "请求体必须是 JSON（Content-Type: application/json）",
             details=[{"field": "Content-Type", "message": "expected application/json"}],
         )
-    raw = await request.read()
     if not raw:
         raise InvalidInput(
             "请求体不能为空", details=[{"field": "body", "message": "a JSON object is required"}]

@@ -90,7 +90,7 @@ def audit_action(method: str, canonical: str, role: str | None) -> tuple[str, st
     if method == "DELETE" and path == "/me":
         return "privacy.erase", "resident"
     if method == "GET" and role in STAFF:
-        if path.startswith("/questions/{id}"):
+        if "/questions/{id}" in path:
             return "question.read", "question"
         if path in ("/lawyer/queue", "/worker/questions"):
             return "question.list", None

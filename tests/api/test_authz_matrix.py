@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{V}/admin/lawyers"): B,
     ("POST", f"{V}/admin/workers"): B,
     ("GET", f"{V}/admin/workers"): B,
+    ("PUT", f"{V}/admin/workers/{{id}}/communities"): B,
     ("POST", f"{V}/admin/pools"): B,
     ("GET", f"{V}/admin/pools"): B,
     ("POST", f"{V}/admin/pools/{{id}}/members"): B,
@@ -70,14 +71,21 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{V}/questions/{{id}}/claim"): L,
     ("POST", f"{V}/questions/{{id}}/answers"): L,
     ("POST", f"{V}/questions/{{id}}/notes"): L | W,
+    ("GET", f"{V}/questions/{{id}}/notes"): L | W | B,
     ("POST", f"{V}/questions/{{id}}/referrals"): L | W,
+    ("GET", f"{V}/questions/{{id}}/referrals"): L | W | B,
+    ("POST", f"{V}/questions/{{id}}/referrals/{{referral_id}}/outcome"): L | W,
     ("GET", f"{V}/lawyer/queue"): L,
     ("GET", f"{V}/lawyer/stream"): L,
     ("GET", f"{V}/worker/questions"): W,
     ("POST", f"{V}/worker/questions"): W,
+    ("GET", f"{V}/worker/questions/{{id}}/print"): W,
+    ("GET", f"{V}/worker/me"): W,
+    ("GET", f"{V}/worker/referrals"): W,
     # the bureau's figures
     ("GET", f"{V}/metrics/summary"): B,
     ("GET", f"{V}/metrics/levels"): B,
+    ("GET", f"{V}/metrics/levels/breakdown"): B,
     ("GET", f"{V}/metrics/categories"): B,
     ("GET", f"{V}/metrics/daily"): B,
     ("GET", f"{V}/metrics/lawyers"): B,
@@ -157,7 +165,9 @@ async def _callers(api: Api, dsn: str) -> list[Caller]:
 
 
 def _url(path: str) -> str:
-    return path.replace("{id}", str(N)).replace("{slot_id}", str(N)).replace("{lawyer_id}", str(N))
+    for name in ("{id}", "{slot_id}", "{lawyer_id}", "{referral_id}"):
+        path = path.replace(name, str(N))
+    return path
 
 
 async def _status(api: Api, method: str, path: str, headers: dict[str, str]) -> int:

@@ -74,17 +74,19 @@ async def world(api: Api, db_dsn: str) -> dict[str, Any]:
     pool = await api.pool([lawyer], city.district_id)
     resident = await api.resident()
     q = await api.ask(resident, city.community_id)
-    callers = {
-        "resident": resident,
-        "lawyer": lawyer,
-        "worker": await _worker(api, db_dsn),
-        "bureau": await api.bureau(),
+    worker = await _worker(api, db_dsn)
+    callers = {"resident": resident, "lawyer": lawyer, "worker": worker, "bureau": await api.bureau()}
+    ids = {
+        "/admin/communities/": city.community_id,
+        "/admin/pools/": pool,
+        "/admin/accounts/": other.id,
+        "/admin/workers/": worker.id,
     }
-    ids = {"/admin/communities/": city.community_id, "/admin/pools/": pool, "/admin/accounts/": other.id}
     return {"callers": callers, "ids": ids, "question": q["id"]}
 
 
 def _url(path: str, world: dict[str, Any]) -> str:
+    path = path.replace("{referral_id}", "987654321")
     for prefix, ident in world["ids"].items():
         if prefix in path:
             return path.replace("{id}", str(ident))
