@@ -2,6 +2,8 @@
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -30,7 +32,7 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
 
 
-def _mask_pii(logger: object, method: str, event: dict[str, object]) -> dict[str, object]:
+def _mask_pii(logger: Any, method: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     from fazhizhen.services.privacy import mask_log_event
 
     return mask_log_event(logger, method, event)

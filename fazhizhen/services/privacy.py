@@ -9,6 +9,7 @@ of 16-19 digits passing Luhn, and e-mail addresses; full-width digits count as d
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -114,7 +115,7 @@ def mask_value(value: Any) -> Any:
     return value
 
 
-def mask_log_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def mask_log_event(_logger: Any, _method: str, event: Mapping[str, Any]) -> dict[str, Any]:
     """structlog processor: no personal number reaches a log line, whatever a caller passed."""
     return {k: mask_value(v) if isinstance(v, str | dict | list | tuple) else v for k, v in event.items()}
 
