@@ -85,6 +85,8 @@ def audit_action(method: str, canonical: str, role: str | None) -> tuple[str, st
     path = canonical[len(API) :]
     if method in WRITE_METHODS and path.startswith("/admin/") and role is not None:
         return "admin.change", path.split("/")[2]
+    if method in WRITE_METHODS and role == "bureau" and not path.startswith("/auth/"):
+        return "admin.change", path.split("/")[1]  # the bureau's other changes (callbacks, ...)
     if method == "GET" and (path == "/me/export" or path.startswith("/exports/")):
         return "export", None
     if method == "DELETE" and path == "/me":

@@ -89,7 +89,13 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{V}/metrics/categories"): B,
     ("GET", f"{V}/metrics/daily"): B,
     ("GET", f"{V}/metrics/lawyers"): B,
+    ("GET", f"{V}/metrics/places"): B,
+    ("GET", f"{V}/metrics/histogram"): B,
+    ("GET", f"{V}/bureau/open-escalations"): B,
     ("GET", f"{V}/exports/questions.csv"): B,
+    ("GET", f"{V}/callbacks"): B,
+    ("POST", f"{V}/callbacks/{{id}}/assign"): B,
+    ("POST", f"{V}/callbacks/{{id}}/outcome"): B,
     ("GET", f"{V}/bureau/stream"): B,
     # personal data
     ("GET", f"{V}/me/export"): R,

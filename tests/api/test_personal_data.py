@@ -158,3 +158,19 @@ async def test_purge_cli_anonymises_old_content(api: Api, db_dsn: str) -> None:
         await conn.close()
     assert rows[old["id"]]["content"] is None and rows[old["id"]]["resident_id"] is None
     assert rows[new["id"]]["content"] == "新问题新问题"
+
+
+async def test_ledger_export_is_masked_and_audited(api: Api) -> None:
+    city = await api.city()
+    resident = await api.resident()
+    await api.ask(resident, city.community_id, TEXT)
+    bureau = await api.bureau()
+    async with api.client.get(
+        "/api/v1/exports/questions.csv?source=raw", headers=bureau.headers
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+        text = (await resp.read()).decode("utf-8-sig")
+    assert "房东不退押金" in text and _masked(text)
+    page = await api.ok("GET", "/admin/audit?action=export", bureau)
+    (entry,) = page["items"]
+    assert entry["actor_role"] == "bureau" and entry["details"]["route"] == "/api/v1/exports/questions.csv"
