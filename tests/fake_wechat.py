@@ -59,9 +59,9 @@ class FakeWeChat:
         return self.text(body)
 
     async def token(self, request: web.Request) -> web.StreamResponse:
-        q = dict(request.query)
-        self.calls.append(("token", q))
-        if q.get("appid") != APPID or q.get("secret") != SECRET:
+        q = await request.json()
+        self.calls.append(("stable_token", q))
+        if q.get("appid") != APPID or q.get("secret") != SECRET or q.get("grant_type") != "client_credential":
             return self.text({"errcode": 40125, "errmsg": "invalid appsecret"})
         self.tokens_issued += 1
         return self.text({"access_token": f"AT-{self.tokens_issued}", "expires_in": 7200})
@@ -103,7 +103,7 @@ async def start_fake_wechat() -> AsyncIterator[FakeWeChat]:
     fake = FakeWeChat()
     app = web.Application()
     app.router.add_get("/sns/jscode2session", fake.code2session)
-    app.router.add_get("/cgi-bin/token", fake.token)
+    app.router.add_post("/cgi-bin/stable_token", fake.token)
     app.router.add_post("/wxa/msg_sec_check", fake.msg_sec_check)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()

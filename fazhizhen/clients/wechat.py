@@ -123,10 +123,13 @@ class WeChatClient:
         async with self._token_lock:
             if not refresh and self._token and self._token[1] > time.monotonic():
                 return self._token[0]
+            # stable_token: every process and the subscribe-message channel can each fetch one without
+            # invalidating the others' (the plain /cgi-bin/token would)
             data = await self._call(
-                "GET",
-                "/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
+                "POST",
+                "/cgi-bin/stable_token",
+                params={},
+                body={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
             )
             token = data.get("access_token")
             if not isinstance(token, str) or not token:

@@ -58,6 +58,10 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{V}/admin/pools/{{id}}/members"): B,
     ("DELETE", f"{V}/admin/pools/{{id}}/members/{{lawyer_id}}"): B,
     ("PATCH", f"{V}/admin/accounts/{{id}}"): B,
+    ("POST", f"{V}/admin/webhooks"): B,
+    ("GET", f"{V}/admin/webhooks"): B,
+    ("DELETE", f"{V}/admin/webhooks/{{id}}"): B,
+    ("GET", f"{V}/admin/outbox"): B,
     ("GET", f"{V}/admin/audit"): B,
     # questions
     ("GET", f"{V}/categories"): PUBLIC,
