@@ -24,7 +24,7 @@ class FakeWeChat:
     # content check: pass | risky | review | http_500 | slow | token_expired_once | error
     check_mode: str = "pass"
     unionid: str | None = None
-    slow_seconds: float = 5.0
+    slow_seconds: float = 10.0
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     tokens_issued: int = 0
     session_keys: list[str] = field(default_factory=list)

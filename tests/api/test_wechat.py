@@ -109,7 +109,7 @@ async def test_slow_wechat_times_out_within_the_bound(wx: Api, fake: FakeWeChat)
     status, body = await _login(wx)
     elapsed = time.monotonic() - started
     assert status == 503 and body["error"]["code"] == "unavailable"
-    assert elapsed < TIMEOUT + 1.0
+    assert elapsed < TIMEOUT + 3.0  # bounded: the fake would take 10 s
 
 
 async def test_wechat_down_is_503(db_dsn: str) -> None:
@@ -192,7 +192,7 @@ async def test_wechat_outage_accepts_routes_and_flags(
     fake.check_mode = mode
     started = time.monotonic()
     q = await wx.ask(resident, community, "工资被拖欠三个月了")
-    assert time.monotonic() - started < TIMEOUT + 1.5
+    assert time.monotonic() - started < TIMEOUT + 3.0
     assert q["status"] == "pending" and q["assigned_lawyer_id"] is not None
     assert await _review_flag(db_dsn, q["id"]) == "wechat_unreachable"
 
