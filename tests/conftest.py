@@ -124,6 +124,12 @@ def make_settings(dsn: str, **overrides: object) -> Settings:
         "pool_sla_seconds": 900,
         "db_pool_min": 1,
         "db_pool_max": 10,
+        # abuse limits out of the way of scenario tests (tests/api/test_limits.py sets its own)
+        "rate_questions_per_hour": 10_000,
+        "rate_questions_per_day": 10_000,
+        "max_open_questions": 10_000,
+        "login_max_failures_per_address": 10_000,
+        "wechat_logins_per_address_per_minute": 10_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -31,6 +31,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/dashboard"): PUBLIC,
+    ("GET", "/dashboard/"): PUBLIC,
+    ("GET", "/dashboard/static"): PUBLIC,  # the page's own files
     ("GET", f"{V}/openapi.json"): PUBLIC,
     # auth
     ("POST", f"{V}/auth/login"): PUBLIC,
@@ -175,6 +177,8 @@ async def _callers(api: Api, dsn: str) -> list[Caller]:
 
 
 def _url(path: str) -> str:
+    if path == "/dashboard/static":
+        return "/dashboard/static/dashboard/dashboard.js"
     for name in ("{id}", "{slot_id}", "{lawyer_id}", "{referral_id}"):
         path = path.replace(name, str(N))
     return path

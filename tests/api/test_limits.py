@@ -228,3 +228,12 @@ async def test_non_json_content_type_is_415(api: Api) -> None:
     ) as resp:
         assert resp.status == 415
         assert (await resp.json())["error"]["code"] == "unsupported_media_type"
+
+
+def test_contract_defaults() -> None:
+    """CONTRACT.md section 1 (tests run with generous limits; production keeps these)."""
+    from fazhizhen.settings import Settings
+
+    defaults = {name: f.default for name, f in Settings.model_fields.items()}
+    assert defaults["rate_questions_per_hour"] == 10 and defaults["rate_questions_per_day"] == 30
+    assert defaults["max_open_questions"] == 5 and defaults["login_max_failures"] == 5

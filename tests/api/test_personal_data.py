@@ -174,3 +174,23 @@ async def test_ledger_export_is_masked_and_audited(api: Api) -> None:
     page = await api.ok("GET", "/admin/audit?action=export", bureau)
     (entry,) = page["items"]
     assert entry["actor_role"] == "bureau" and entry["details"]["route"] == "/api/v1/exports/questions.csv"
+
+
+async def test_dashboard_data_is_masked(api: Api) -> None:
+    """What the dashboard shows beside figures: callbacks (回访) with the resident's comment."""
+    city = await api.city()
+    lawyer = await api.lawyer()
+    await api.duty(city.community_id, lawyer)
+    resident = await api.resident()
+    q = await api.ask(resident, city.community_id, TEXT)
+    await api.ok("POST", f"/questions/{q['id']}/answers", lawyer, {"content": "答复"}, status=201)
+    await api.ok("POST", f"/questions/{q['id']}/rating", resident, {"score": 1, "comment": f"不满意，回电{PHONE}"})
+    bureau = await api.bureau()
+    callbacks = await api.ok("GET", "/callbacks", bureau)
+    assert callbacks and all(PHONE not in str(c) for c in callbacks) and MASKED_PHONE in str(callbacks)
+    escalations = await api.ok("GET", "/bureau/open-escalations", bureau)
+    assert PHONE not in str(escalations)
+    async with api.client.get("/dashboard") as resp:
+        page = await resp.text()
+        assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert "<script>" not in page  # scripts only from files: user text cannot become code
