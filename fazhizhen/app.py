@@ -13,7 +13,7 @@ from fazhizhen.log import get_logger
 from fazhizhen.realtime.runtime import setup_realtime
 from fazhizhen.scheduler.runner import build_scheduler
 from fazhizhen.settings import Settings
-from fazhizhen.web import middleware
+from fazhizhen.web import middleware, security
 from fazhizhen.web.routes import setup_routes
 
 log = get_logger("fazhizhen.app")
@@ -62,12 +62,20 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("scheduler_stopped")
 
 
+async def _wechat_ctx(app: web.Application) -> AsyncIterator[None]:
+    from fazhizhen.clients import wechat
+
+    yield
+    await wechat.close_all()
+
+
 def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application:
     """The web application; with `dsn` it uses that database instead of resolving one from settings."""
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[middleware.request_context, middleware.errors],
+        middlewares=[middleware.request_context, security.audit_middleware, middleware.errors],
     )
+    security.setup_security(app)
     app[SETTINGS] = settings
     settings.apply_password_cost()
     if dsn is not None:
@@ -75,5 +83,6 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     app.cleanup_ctx.append(_database_ctx)
     setup_realtime(app)
     app.cleanup_ctx.append(_scheduler_ctx)
+    app.cleanup_ctx.append(_wechat_ctx)
     setup_routes(app)
     return app

@@ -51,6 +51,11 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -2,6 +2,8 @@
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -20,6 +22,7 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            _mask_pii,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -27,6 +30,12 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+
+
+def _mask_pii(logger: Any, method: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
+    from fazhizhen.services.privacy import mask_log_event
+
+    return mask_log_event(logger, method, event)
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     rate_questions_per_day: int = Field(30, ge=1)
     max_open_questions: int = Field(5, ge=1)
     login_max_failures: int = Field(5, ge=1)
+    # security (issue 4): lock-out back-off, per-address limits, WeChat timeouts, retention
+    login_lockout_seconds: float = Field(300, gt=0)
+    login_lockout_max_seconds: float = Field(3600, gt=0)
+    login_max_failures_per_address: int = Field(20, ge=1)
+    login_failure_window_seconds: float = Field(3600, gt=0)
+    wechat_logins_per_address_per_minute: int = Field(30, ge=1)
+    wechat_timeout_seconds: float = Field(5, gt=0)
+    wechat_content_check: bool = True
+    retention_days: int = Field(365 * 3, ge=1)
+    password_min_length: int = Field(10, ge=8)
+    trust_forwarded_for: bool = False
 
     # real-time streams and notifications (fazhizhen/realtime, services/outbox.py)
     realtime_enabled: bool = True

@@ -31,6 +31,16 @@ os.environ.setdefault("XDG_RUNTIME_DIR", str(ROOT / "var" / "run"))
 os.environ.setdefault("FAZHIZHEN_ARGON2_TIME_COST", "1")
 os.environ.setdefault("FAZHIZHEN_ARGON2_MEMORY_KIB", "256")
 os.environ.setdefault("FAZHIZHEN_ARGON2_PARALLELISM", "1")
+# abuse limits out of the way of scenario, fault and bench tests, subprocess servers included
+# (tests/api/test_limits.py sets its own; test_contract_defaults pins the production defaults)
+for _limit in (
+    "RATE_QUESTIONS_PER_HOUR",
+    "RATE_QUESTIONS_PER_DAY",
+    "MAX_OPEN_QUESTIONS",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "WECHAT_LOGINS_PER_ADDRESS_PER_MINUTE",
+):
+    os.environ.setdefault(f"FAZHIZHEN_{_limit}", "10000")
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
 import asyncpg
 
-from fazhizhen.errors import Forbidden, NotFound, Unauthorized
+from fazhizhen.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from fazhizhen.log import get_logger
 from fazhizhen.repo import auth as repo
-from fazhizhen.services.passwords import hash_password, verify_password
+from fazhizhen.services import audit, ratelimit
+from fazhizhen.services.passwords import hash_password, password_problem, verify_password
 from fazhizhen.settings import Settings
 
 log = get_logger("fazhizhen.auth")
@@ -54,18 +56,39 @@ async def issue_token(
 
 
 async def password_login(
-    conn: asyncpg.Connection, settings: Settings, username: str, password: str
+    conn: asyncpg.Connection, settings: Settings, username: str, password: str, client_addr: str = "unknown"
 ) -> dict[str, object]:
-    """Check a staff password and issue a token; 401 on any mismatch (same answer for unknown users)."""
+    """Check a staff password and issue a token; 401 on any mismatch (same answer for unknown users).
+
+    429 while the username or the client address is locked out; every attempt is audited.
+    """
+    try:
+        await ratelimit.check_login(conn, settings, username, client_addr)
+    except RateLimited as exc:
+        log.warning("login_locked_out", retry_after=exc.retry_after)
+        await audit.record(conn, "auth.login", success=False, client_addr=client_addr,
+                           details={"username": username[:64], "reason": "locked_out"})
+        raise
     account = await repo.get_account_by_username(conn, username)
     ok, rehash = await verify_password(account["password_hash"] if account else None, password)
     if not account or not ok or not account["active"]:
-        log.info("login_failed", username=username)
+        log.info("login_failed", account_id=account["id"] if account else None)
+        await ratelimit.record_login(conn, username, client_addr, False)
+        await audit.record(
+            conn, "auth.login", success=False, client_addr=client_addr,
+            actor_role=account["role"] if account else None, actor_id=account["id"] if account else None,
+            details={"username": username[:64],
+                     "reason": "inactive" if account and ok else "bad_credentials"},
+        )
         raise Unauthorized("用户名或密码错误")
     if rehash:
         await repo.update_password_hash(conn, account["id"], await hash_password(password))
+        log.info("password_rehashed", account_id=account["id"])
     out = await issue_token(conn, settings, account["role"], account_id=account["id"])
     out["user_id"] = account["id"]
+    await ratelimit.record_login(conn, username, client_addr, True)
+    await audit.record(conn, "auth.login", actor_role=account["role"], actor_id=account["id"],
+                       client_addr=client_addr, details={"username": username[:64]})
     log.info("login_succeeded", account_id=account["id"], role=account["role"])
     return out
 
@@ -92,7 +115,8 @@ async def authenticate(conn: asyncpg.Connection, authorization: str | None) -> P
         raise Unauthorized("登录凭证格式不正确")
     digest = hash_token(token)
     row = await repo.get_token_principal(conn, digest)
-    if row is None:
+    # the lookup is by hash (a timing leak reveals nothing usable); compare in constant time anyway
+    if row is None or not hmac.compare_digest(bytes(row["token_hash"]), digest):
         raise Unauthorized("登录已失效，请重新登录")
     return Principal(role=row["role"], id=row["id"], token_hash=digest)
 
@@ -113,8 +137,9 @@ def require(principal: Principal | None, *roles: str) -> Principal:
 
 async def create_or_reset_bureau(conn: asyncpg.Connection, username: str, password: str) -> dict[str, object]:
     """Create a bureau account, or reset its password (`fazhizhen create-admin`)."""
-    if len(password) < 10 or password.strip().lower() == username.lower():
-        raise ValueError("password must be at least 10 characters and not the username")
+    problem = password_problem(username, password)
+    if problem:
+        raise ValueError(problem)
     row = await repo.upsert_bureau_account(conn, username, await hash_password(password))
     if row is None:
         raise ValueError(f"username {username!r} belongs to a non-bureau account")

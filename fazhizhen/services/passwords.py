@@ -39,3 +39,17 @@ def _verify(stored: str | None, password: str) -> tuple[bool, bool]:
 async def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
     """(matches, needs_rehash); a missing account still spends the time of one verification."""
     return await asyncio.to_thread(_verify, stored, password)
+
+
+def password_problem(username: str, password: str, min_length: int = 10) -> str | None:
+    """Why a new password is refused (too short, or the username in disguise), or None."""
+    if len(password) < min_length:
+        return f"password must be at least {min_length} characters"
+    if len(password) > 1024:
+        return "password must be at most 1024 characters"
+    folded, user = password.strip().casefold(), username.strip().casefold()
+    if user and (folded == user or folded == user[::-1]):
+        return "password must not be the username"
+    if len(set(password)) < 3:
+        return "password must not repeat one or two characters"
+    return None

@@ -12,7 +12,7 @@ from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
 from fazhizhen.repo import workers as workers_repo
-from fazhizhen.services import routing
+from fazhizhen.services import routing, screening
 from fazhizhen.services.auth import Principal
 from fazhizhen.services.categories import category_name
 from fazhizhen.services.privacy import mask_pii
@@ -66,7 +66,9 @@ async def submit(
 
         # off the event loop: the first call builds the tokenizer and tables (seconds)
         category, category_source = await asyncio.to_thread(classify, content), "classifier"
+    review = await screening.before_submit(conn, settings, actor, content)
     async with conn.transaction():
+        await screening.check_limits(conn, settings, actor)
         community = await repo.community_routing_info(conn, community_id)
         if community is None:
             raise InvalidInput.field("community_id", "社区不存在")
@@ -99,6 +101,7 @@ async def submit(
                 "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
             }
         q = await repo.insert_question(conn, **values)
+        await screening.flag_question(conn, q, review)
         if lawyer_id is not None:
             await repo.mark_lawyer_assigned(conn, lawyer_id)
         await repo.insert_event(
@@ -202,7 +205,7 @@ def present(q: Record, messages: list[Record], who: Principal | None) -> Record:
         "adopted_answer_id": q["adopted_answer_id"],
         "closed_at": q["closed_at"],
         "rating": q["rating"],
-        "rating_comment": q["rating_comment"] if clear or who is None or who.role != "lawyer" else None,
+        "rating_comment": text(q["rating_comment"]) if clear or who is None or who.role != "lawyer" else None,
         "messages": [
             {
                 "id": m["id"],
@@ -347,13 +350,21 @@ async def _own_question(conn: asyncpg.Connection, question_id: int, resident: Pr
     return q
 
 
-async def follow_up(conn: asyncpg.Connection, question_id: int, resident: Principal, content: str) -> Record:
+async def follow_up(
+    conn: asyncpg.Connection,
+    question_id: int,
+    resident: Principal,
+    content: str,
+    settings: Settings | None = None,
+) -> Record:
     """The asking resident adds a message to the thread (not once the question is closed)."""
+    review = await screening.before_follow_up(conn, settings, resident, content) if settings else None
     async with conn.transaction():
         q = await _own_question(conn, question_id, resident)
         if q["status"] == "closed":
             raise Conflict("问题已结束，不能再追问", status="closed")
         msg = await repo.insert_message(conn, question_id, "resident", resident.id, "followup", content)
+        await screening.flag_message(conn, msg, review)
         await repo.touch_question(conn, question_id)
         await repo.insert_event(
             conn,

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from fazhizhen.errors import InvalidInput
+from fazhizhen.errors import InvalidInput, UnsupportedMediaType
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,7 +48,12 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """The request body as `model`; 422 naming each bad field, or the body itself when not JSON."""
-    raw = await request.read()
+    raw = await request.read()  # first: an oversized body is 413 whatever its type
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            "请求体必须是 JSON（Content-Type: application/json）",
+            details=[{"field": "Content-Type", "message": "expected application/json"}],
+        )
     if not raw:
         raise InvalidInput(
             "请求体不能为空", details=[{"field": "body", "message": "a JSON object is required"}]

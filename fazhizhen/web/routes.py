@@ -5,10 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from fazhizhen.web.handlers import (
+    accounts,
     admin,
+    audit,
     auth,
     dashboard,
     levels,
+    me,
     metrics,
     notify,
     questions,
@@ -29,6 +32,12 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"{API}/auth/login", auth.login)
     r.add_post(f"{API}/auth/dev", auth.dev_login)
     r.add_post(f"{API}/auth/logout", auth.logout)
+    r.add_post(f"{API}/auth/wechat", accounts.wechat_login)
+    r.add_post(f"{API}/auth/password", accounts.change_password)
+    r.add_patch(f"{API}/admin/accounts/{{id}}", accounts.update_account)
+    r.add_get(f"{API}/admin/audit", audit.list_audit)
+    r.add_get(f"{API}/me/export", me.export_me)
+    r.add_delete(f"{API}/me", me.delete_me)
 
     r.add_post(f"{API}/admin/districts", admin.create_district)
     r.add_get(f"{API}/admin/districts", admin.list_districts)

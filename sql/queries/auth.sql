@@ -22,7 +22,7 @@ VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
 RETURNING expires_at;
 
 -- name: get_token_principal
-SELECT t.role, coalesce(t.account_id, t.resident_id) AS id, t.expires_at
+SELECT t.token_hash, t.role, coalesce(t.account_id, t.resident_id) AS id, t.expires_at
 FROM auth_tokens t
 LEFT JOIN accounts a ON a.id = t.account_id
 LEFT JOIN residents r ON r.id = t.resident_id

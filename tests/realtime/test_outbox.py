@@ -45,6 +45,7 @@ def settings(db_dsn: str, wechat: Fake) -> Settings:
         wechat_api_base=wechat.url,
         wechat_template_answered="tmpl-answered",
         wechat_template_followup="tmpl-followup",
+        wechat_content_check=False,  # msgSecCheck is tested in tests/api/test_wechat.py
         http_timeout_seconds=0.5,
         outbox_max_attempts=3,
         **NO_WAIT,

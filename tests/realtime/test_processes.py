@@ -80,6 +80,7 @@ async def procs(db_dsn: str, fakes: tuple[Fake, Fake], tmp_path: Path) -> AsyncI
         "FAZHIZHEN_WECHAT_SECRET": "s3cret",
         "FAZHIZHEN_WECHAT_API_BASE": wechat.url,
         "FAZHIZHEN_WECHAT_TEMPLATE_ANSWERED": "tmpl-answered",
+        "FAZHIZHEN_WECHAT_CONTENT_CHECK": "false",  # msgSecCheck is tested in tests/api/test_wechat.py
         "FAZHIZHEN_DB_POOL_MIN": "1",
         "FAZHIZHEN_DB_POOL_MAX": "8",
         "FAZHIZHEN_SHUTDOWN_TIMEOUT_SECONDS": "5",

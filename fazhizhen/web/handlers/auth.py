@@ -9,12 +9,15 @@ from fazhizhen.models.requests import DevLoginIn, LoginIn
 from fazhizhen.services import auth
 from fazhizhen.web.jsonio import parse_body, respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.security import client_addr
 
 
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginIn)
     async with request.app[DB_POOL].acquire() as conn:
-        out = await auth.password_login(conn, request.app[SETTINGS], body.username, body.password)
+        out = await auth.password_login(
+            conn, request.app[SETTINGS], body.username, body.password, client_addr(request)
+        )
     return respond(out)
 
 

@@ -53,7 +53,9 @@ async def add_message(request: web.Request) -> web.Response:
     qid = path_id(request)
     body = await parse_body(request, MessageIn)
     async with request.app[DB_POOL].acquire() as conn:
-        return respond(await svc.follow_up(conn, qid, who, body.content), status=201)
+        return respond(
+            await svc.follow_up(conn, qid, who, body.content, request.app[SETTINGS]), status=201
+        )
 
 
 async def adopt(request: web.Request) -> web.Response:

@@ -1,0 +1,1 @@
+"""Adapters to outside services (HTTP clients); services use them through plain functions."""

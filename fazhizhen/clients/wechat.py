@@ -1,0 +1,173 @@
+"""The WeChat server API over aiohttp: code2Session, the access token, msgSecCheck (v2).
+
+Every call has a bounded total timeout; every failure becomes a `WeChatError` with a `kind` the
+service layer maps to an answer: `invalid_code`, `rate_limited`, `blocked`, `config`, `unavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from fazhizhen.log import get_logger
+
+log = get_logger("fazhizhen.wechat")
+
+# errcode -> kind; anything not listed is `unavailable`
+_KINDS = {
+    40029: "invalid_code",  # invalid code
+    40163: "invalid_code",  # code already used
+    40226: "blocked",  # high-risk user
+    45011: "rate_limited",  # API minute-quota reached
+    40013: "config",  # invalid appid
+    40125: "config",  # invalid appsecret
+    41002: "config",
+    41004: "config",
+    40001: "token",  # access token invalid
+    42001: "token",  # access token expired
+    40014: "token",
+}
+
+
+class WeChatError(Exception):
+    """A failed WeChat call: `kind` says what the caller should do about it."""
+
+    def __init__(self, kind: str, errcode: int | None = None, errmsg: str = "") -> None:
+        super().__init__(f"wechat {kind} (errcode={errcode}): {errmsg}")
+        self.kind = kind
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WeChatClient:
+    """One mini-program's credentials and a lazily opened HTTP session (re-opened after close)."""
+
+    def __init__(self, api_base: str, appid: str, secret: str, timeout: float) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.appid = appid
+        self._secret = secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._token: tuple[str, float] | None = None
+        self._token_lock = asyncio.Lock()
+
+    def _http(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session (a later call opens a new one)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def _call(
+        self, method: str, path: str, *, params: dict[str, str], body: Any = None
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            async with self._http().request(method, self.api_base + path, params=params, json=body) as resp:
+                text = await resp.text()
+                if resp.status >= 500 or resp.status == 429:
+                    raise WeChatError(
+                        "rate_limited" if resp.status == 429 else "unavailable", None, f"HTTP {resp.status}"
+                    )
+                data = json.loads(text)  # WeChat answers JSON as text/plain
+        except WeChatError:
+            raise
+        except (TimeoutError, aiohttp.ClientError, ValueError, UnicodeDecodeError) as exc:
+            log.warning(
+                "wechat_call_failed",
+                path=path,
+                error=type(exc).__name__,
+                ms=round((time.perf_counter() - started) * 1000),
+            )
+            raise WeChatError("unavailable", None, type(exc).__name__) from None
+        if not isinstance(data, dict):
+            raise WeChatError("unavailable", None, "not a JSON object")
+        code = data.get("errcode") or 0
+        if code:
+            kind = _KINDS.get(code, "unavailable") if isinstance(code, int) else "unavailable"
+            log.warning("wechat_call_refused", path=path, errcode=code, kind=kind)
+            raise WeChatError(
+                kind, code if isinstance(code, int) else None, str(data.get("errmsg", ""))[:200]
+            )
+        return data
+
+    async def code2session(self, code: str) -> dict[str, Any]:
+        """Exchange a wx.login code for {openid, unionid?, session_key}."""
+        data = await self._call(
+            "GET",
+            "/sns/jscode2session",
+            params={
+                "appid": self.appid,
+                "secret": self._secret,
+                "js_code": code,
+                "grant_type": "authorization_code",
+            },
+        )
+        if not isinstance(data.get("openid"), str) or not data["openid"]:
+            raise WeChatError("unavailable", None, "no openid in answer")
+        return data
+
+    async def access_token(self, *, refresh: bool = False) -> str:
+        """The cached access token, fetched again when missing, near expiry or `refresh`."""
+        async with self._token_lock:
+            if not refresh and self._token and self._token[1] > time.monotonic():
+                return self._token[0]
+            # stable_token: every process and the subscribe-message channel can each fetch one without
+            # invalidating the others' (the plain /cgi-bin/token would)
+            data = await self._call(
+                "POST",
+                "/cgi-bin/stable_token",
+                params={},
+                body={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
+            )
+            token = data.get("access_token")
+            if not isinstance(token, str) or not token:
+                raise WeChatError("unavailable", None, "no access_token in answer")
+            expires = float(data.get("expires_in") or 7200)
+            self._token = (token, time.monotonic() + max(60.0, expires - 300))
+            return token
+
+    async def msg_sec_check(self, openid: str, content: str, scene: int = 2) -> dict[str, Any]:
+        """msgSecCheck v2: the answer's `result` holds `suggest` (pass, review or risky) and `label`."""
+        for attempt in range(2):
+            token = await self.access_token(refresh=attempt > 0)
+            try:
+                return await self._call(
+                    "POST",
+                    "/wxa/msg_sec_check",
+                    params={"access_token": token},
+                    body={"content": content, "version": 2, "scene": scene, "openid": openid},
+                )
+            except WeChatError as exc:
+                if exc.kind != "token" or attempt:
+                    raise
+        raise WeChatError("unavailable")  # pragma: no cover
+
+
+_clients: dict[tuple[str, str, str, float], WeChatClient] = {}
+
+
+def client_for(api_base: str, appid: str, secret: str, timeout: float) -> WeChatClient:
+    """The shared client of one mini-program (its access token is cached across requests)."""
+    key = (api_base, appid, secret, timeout)
+    found = _clients.get(key)
+    if found is None:
+        found = _clients[key] = WeChatClient(api_base, appid, secret, timeout)
+    return found
+
+
+async def close_all() -> None:
+    """Close every client's HTTP session (at application shutdown)."""
+    for c in list(_clients.values()):
+        await c.close()
