@@ -29,7 +29,31 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    _route_stdlib_logging(renderer)
+
+
+def _route_stdlib_logging(renderer: structlog.typing.Processor) -> None:
+    """Libraries' stdlib records (apscheduler, asyncio, aiohttp) in the same format, one JSON object a line."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    handler.set_name("fazhizhen")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "fazhizhen"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
 
 
 def _mask_pii(logger: Any, method: str, event: MutableMapping[str, Any]) -> dict[str, Any]:

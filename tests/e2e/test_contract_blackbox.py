@@ -1300,3 +1300,15 @@ async def test_kill9_mid_traffic_loses_no_acknowledged_question(c: Client) -> No
 
 async def _at_least(items: list[Any], n: int) -> bool:
     return len(items) >= n
+
+
+# --- last: what the servers wrote ---------------------------------------------------------------------
+
+
+async def test_logs_are_json_lines_without_personal_numbers(c: Client) -> None:
+    for server in (c.a, c.b):
+        text = server.log_path.read_text(errors="replace")
+        assert PHONE not in text and "zhang.san@example.com" not in text, server.name
+        for line in text.splitlines():
+            event = json.loads(line)  # FAZHIZHEN_LOG_FORMAT=json: one object a line, libraries' too
+            assert isinstance(event, dict) and "event" in event, line
