@@ -8,8 +8,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing of both answers alike.
-_DUMMY = _hasher.hash("fazhizhen-dummy-password")
+# Verifying against this when the user does not exist keeps the timing of both answers alike. Hashed on
+# first use, not at import: at the production cost that is a second of start-up for every process.
+_DUMMY: str | None = None
+
+
+def _dummy() -> str:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = _hasher.hash("fazhizhen-dummy-password")
+    return _DUMMY
 
 
 def configure(time_cost: int, memory_kib: int, parallelism: int) -> None:
@@ -18,7 +26,7 @@ def configure(time_cost: int, memory_kib: int, parallelism: int) -> None:
     if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (time_cost, memory_kib, parallelism):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _DUMMY = _hasher.hash("fazhizhen-dummy-password")
+    _DUMMY = None
 
 
 async def hash_password(password: str) -> str:
@@ -28,7 +36,7 @@ async def hash_password(password: str) -> str:
 
 def _verify(stored: str | None, password: str) -> tuple[bool, bool]:
     try:
-        _hasher.verify(stored or _DUMMY, password)
+        _hasher.verify(stored or _dummy(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, False
     if stored is None:
