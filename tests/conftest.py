@@ -91,12 +91,12 @@ async def db_dsn(server_dsn: str, template_dsn: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
-    """A new database copied from the migrated template (which must exist), dropped on exit."""
+async def fresh_database(server_dsn: str, template: str | None = TEMPLATE) -> AsyncIterator[str]:
+    """A new database copied from the migrated template (or empty with None), dropped on exit."""
     name = "fzz_" + uuid.uuid4().hex[:12]
     admin = await asyncpg.connect(server_dsn)
     try:
-        await _recreate(admin, name, TEMPLATE)
+        await _recreate(admin, name, template)
     finally:
         await admin.close()
     try:

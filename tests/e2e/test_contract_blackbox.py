@@ -52,6 +52,7 @@ MESSAGE_FIELDS = {"id", "author_role", "author_id", "content", "created_at"}
 WECHAT_APPID = "wx-e2e"
 WECHAT_SECRET = "e2e-wechat-secret"
 PHONE = "13912345678"
+OPAQUE_IDS = {"request_id", "trace_id", "openid", "unionid", "client_id"}  # strings by nature, not our ids
 
 
 # --- the service as real processes -----------------------------------------------------------------
@@ -204,6 +205,8 @@ class Client:
             body: Any = raw.decode("utf-8", "replace")
             if r.content_type == "application/json" and raw:
                 body = json_loads(raw)
+                if not path.endswith("/openapi.json"):  # a schema, not data
+                    check_ids_and_times(body, f"{method} {path}")
             return Reply(r.status, body, r.headers, raw)
 
     async def api(self, method: str, path: str, who: Who | None = None, json: Any = None, **kw: Any) -> Reply:
@@ -293,6 +296,23 @@ def json_loads(raw: bytes) -> Any:
     return json.loads(raw)
 
 
+def check_ids_and_times(data: Any, where: str) -> None:
+    """Everywhere in every JSON body: ids are integers, `*_at` timestamps are ISO 8601 with an offset."""
+    if isinstance(data, list):
+        for item in data:
+            check_ids_and_times(item, where)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if key == "id" or key.endswith("_id"):
+                ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+                assert ok or key in OPAQUE_IDS, (where, key, value)
+            elif key.endswith("_at") and value is not None:
+                assert isinstance(value, str), (where, key, value)
+                assert datetime.fromisoformat(value).utcoffset() is not None, (where, key, value)
+            else:
+                check_ids_and_times(value, where)
+
+
 def skip_unless(flag: bool, what: str) -> None:
     if not flag:
         pytest.skip(f"not on main yet: {what}")
@@ -372,8 +392,9 @@ def date_range() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 async def e2e_dsn(server_dsn: str, template_dsn: str) -> AsyncIterator[str]:
-    """Like `db_dsn` (a fresh copy of the migrated template), kept for the module's servers."""
-    async with fresh_database(server_dsn) as dsn:
+    """Like `db_dsn` but empty, kept for the module: the two servers and create-admin, started at
+    once, migrate it concurrently (the contract: safe when two processes start at once)."""
+    async with fresh_database(server_dsn, template=None) as dsn:
         yield dsn
 
 
@@ -469,6 +490,11 @@ async def test_unknown_route_and_bad_json_use_the_error_shape(c: Client) -> None
         "POST", "/admin/districts", c.bureau, data=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert_error(r, 422)
+    r = await c.api("DELETE", "/categories", c.bureau)
+    assert_error(r, 405)
+    me = await c.resident()
+    big = {"community_id": 1, "content": "长" * 100_000}
+    assert_error(await c.api("POST", "/questions", me, big), 413)
 
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -637,6 +663,9 @@ async def test_question_lifecycle_answered_in_window_is_level_a(c: Client) -> No
     queue = await c.ok("GET", "/lawyer/queue", city.duty)
     assert [x["id"] for x in queue["assigned"]] == [q2["id"]]  # answered ones leave the queue
 
+    not_an_answer = await c.api("POST", f"/questions/{q['id']}/adopt", me, {"answer_id": follow["id"]})
+    assert not_an_answer.status in (404, 409, 422), not_an_answer.body
+    assert_error(not_an_answer, not_an_answer.status)
     adopted = await c.ok("POST", f"/questions/{q['id']}/adopt", me, {"answer_id": ans["id"]})
     assert_question(adopted)
     assert adopted["adopted_answer_id"] == ans["id"] and adopted["status"] == "closed", adopted
@@ -983,8 +1012,9 @@ async def test_metrics_endpoints(c: Client) -> None:
     score = 10 * row["response_rate"] + 40 * row["completion_rate"] + 50 * row["satisfaction_rate"]
     assert abs(row["score"] - score) < 0.01, row
 
+    one_day = {"from": today_local(), "to": today_local()}  # both inclusive
     for place in ({"district_id": city.district_id}, {"street_id": city.street_id}):
-        s = await c.ok("GET", "/metrics/summary", c.bureau, params={**date_range(), **place})
+        s = await c.ok("GET", "/metrics/summary", c.bureau, params={**one_day, **place})
         assert (s["questions"], s["answered"], s["adopted"]) == (3, 2, 1), (place, s)
 
     assert_error(await c.api("GET", "/metrics/summary", city.duty, params=params), 403)
@@ -1051,7 +1081,7 @@ async def test_personal_data_export_and_erasure(c: Client) -> None:
     after = await c.ok("GET", "/metrics/summary", c.bureau, params=params)
     assert after["questions"] == before["questions"]  # stays in the statistics
     seen = await c.question(c.bureau, q["id"])
-    assert "张三" not in (seen["content"] or "") and PHONE not in json.dumps(seen, ensure_ascii=False)
+    assert "张三" not in json.dumps(seen, ensure_ascii=False) and PHONE not in json.dumps(seen, ensure_ascii=False)
 
 
 async def _summary_count(c: Client, params: dict[str, Any], n: int) -> dict[str, Any] | None:
@@ -1079,6 +1109,7 @@ class SSE:
     def __init__(self, resp: aiohttp.ClientResponse) -> None:
         self.resp = resp
         self.buf = b""
+        self.last_id = 0
 
     async def next_event(self, deadline_s: float) -> dict[str, str]:
         end = time.monotonic() + deadline_s
@@ -1092,6 +1123,8 @@ class SSE:
                     name, _, value = line.partition(":")
                     ev[name] = (ev[name] + "\n" if name in ev else "") + value.removeprefix(" ")
                 if "data" in ev or "event" in ev:
+                    assert ev.get("id", "").isdigit() and int(ev["id"]) > self.last_id, (self.last_id, ev)
+                    self.last_id = int(ev["id"])
                     return ev
             left = end - time.monotonic()
             assert left > 0, "no event in time"
@@ -1143,6 +1176,8 @@ async def test_lawyer_stream_framing_and_replay(c: Client) -> None:
     async with stream(c, "/lawyer/stream", city.duty, c.a, last=str(first["id"])) as sse:
         replayed = await _until(sse, "assigned", q2["id"])
         assert replayed["id"] > first["id"]
+        # FAZHIZHEN_REMIND_BEFORE_SECONDS=1: a reminder a second before escalate_at
+        await _until(sse, "reminder", q2["id"], WINDOW + 4)
 
 
 async def test_pool_and_bureau_streams(c: Client) -> None:
@@ -1159,8 +1194,10 @@ async def test_pool_and_bureau_streams(c: Client) -> None:
         q = await c.ask(me, city.community_id, "公司让我签自愿放弃社保的协议，有效吗？")
         await _until(pool_sse, "pool_new", q["id"])
         await _until(bureau_sse, "escalated", q["id"])
+        unclaimed = await c.ask(me, city.community_id, "工伤后单位不给报销医药费怎么办？")
         await c.ok("POST", f"/questions/{q['id']}/claim", city.pool[1], server=c.b)
         await _until(pool_sse, "pool_claimed", q["id"])
+        await _until(bureau_sse, "alerted", unclaimed["id"], WINDOW + 5)  # the pool's window passed
 
 
 # --- operations ----------------------------------------------------------------------------------------
