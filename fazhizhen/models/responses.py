@@ -1,0 +1,178 @@
+"""Response shapes (CONTRACT.md), declared once: the OpenAPI document and the schema tests read them.
+
+Handlers still build plain dicts; these models describe them. Extra fields are allowed, as the
+contract welcomes additions, so another engineer adding a field never breaks a client's schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["resident", "lawyer", "worker", "bureau"]
+Status = Literal["pending", "escalated", "claimed", "answered", "closed"]
+Level = Literal["A", "B", "C", "D"]
+
+
+class Out(BaseModel):
+    """Base of every response body: fields beyond the declared ones are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors and service ---------------------------------------------------------------------------
+
+
+class ErrorDetail(Out):
+    field: str | None = Field(None, description="the offending field, dotted for nested ones")
+    message: str
+
+
+class ErrorBody(Out):
+    code: str = Field(description="stable machine-readable code, e.g. `not_found`, `invalid_input`")
+    message: str = Field(description="human-readable message (Chinese)")
+    details: list[ErrorDetail]
+
+
+class ErrorOut(Out):
+    """The one error shape of every 4xx/5xx response."""
+
+    error: ErrorBody
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+
+
+class ReadyOut(Out):
+    status: Literal["ok", "unavailable"]
+    database: str = Field(description="`ok`, or the kind of failure")
+
+
+# --- auth -----------------------------------------------------------------------------------------
+
+
+class LoginOut(Out):
+    token: str
+    role: Role
+    user_id: int
+    expires_at: datetime
+
+
+class ResidentLoginOut(Out):
+    token: str
+    role: Literal["resident"]
+    resident_id: int
+    expires_at: datetime
+
+
+# --- administration -------------------------------------------------------------------------------
+
+
+class DistrictOut(Out):
+    id: int
+    name: str
+    created_at: datetime
+
+
+class StreetOut(Out):
+    id: int
+    district_id: int
+    name: str
+    created_at: datetime
+
+
+class CommunityOut(Out):
+    id: int
+    street_id: int
+    name: str
+    created_at: datetime
+    district_id: int | None = Field(None, description="present in lists")
+
+
+class LawyerOut(Out):
+    id: int
+    username: str
+    name: str
+    firm: str | None
+    license_no: str | None
+    phone: str | None
+    specialties: list[str]
+    active: bool
+    created_at: datetime
+    pool_ids: list[int] | None = Field(None, description="present in lists")
+    open_questions: int | None = Field(None, description="present in lists")
+
+
+class DutyOut(Out):
+    id: int
+    community_id: int
+    lawyer_id: int
+    weekday: int | None = Field(description="0-6, Monday = 0; null: every day")
+    start: str | None = Field(description="HH:MM local time; null: the whole day")
+    end: str | None
+    always: bool
+    created_at: datetime
+
+
+class PoolOut(Out):
+    id: int
+    name: str
+    district_id: int | None
+    created_at: datetime
+    member_ids: list[int]
+    waiting: int | None = Field(None, description="escalated questions not yet claimed (in lists)")
+
+
+# --- questions ------------------------------------------------------------------------------------
+
+
+class CategoryOut(Out):
+    code: str
+    name: str
+
+
+class MessageOut(Out):
+    id: int
+    author_role: Literal["resident", "lawyer", "worker"]
+    author_id: int | None
+    kind: str = Field(description="answer, clarification or followup")
+    content: str | None = Field(description="null once the author's data was erased")
+    created_at: datetime
+
+
+class QuestionOut(Out):
+    """A question with its thread (personal numbers masked unless the caller may see them)."""
+
+    id: int
+    community_id: int
+    category: str
+    content: str | None
+    status: Status
+    assigned_lawyer_id: int | None
+    created_at: datetime
+    escalate_at: datetime | None
+    escalated_at: datetime | None
+    first_answered_at: datetime | None
+    response_seconds: float | None
+    adopted_answer_id: int | None
+    rating: int | None
+    resolved_level: Level | None
+    messages: list[MessageOut]
+
+
+class QueueOut(Out):
+    assigned: list[QuestionOut] = Field(description="assigned to me, unanswered, soonest deadline first")
+    pool: list[QuestionOut] = Field(description="escalated in my pools, unclaimed, oldest first")
+
+
+class EventOut(Out):
+    id: int
+    kind: str
+    level: int | None
+    actor_role: str
+    actor_id: int | None
+    data: dict[str, Any]
+    created_at: datetime
