@@ -6,7 +6,7 @@ contract welcomes additions, so another engineer adding a field never breaks a c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,3 +176,100 @@ class EventOut(Out):
     actor_id: int | None
     data: dict[str, Any]
     created_at: datetime
+
+
+# --- community workers ----------------------------------------------------------------------------
+
+
+class WorkerOut(Out):
+    id: int
+    username: str
+    name: str
+    phone: str | None
+    active: bool
+    created_at: datetime
+    community_ids: list[int]
+
+
+class NoteOut(Out):
+    id: int
+    question_id: int
+    author_role: Literal["worker", "lawyer"]
+    author_id: int | None
+    content: str | None
+    created_at: datetime
+    author_name: str | None = None
+
+
+class ReferralOut(Out):
+    id: int
+    question_id: int
+    to: Literal["mediation", "legal_aid", "hotline_12345", "litigation"]
+    to_name: str
+    note: str | None
+    author_role: str
+    author_id: int | None
+    created_at: datetime
+    outcome: Literal["resolved", "unresolved", "withdrawn"] | None
+    outcome_note: str | None
+    outcome_by: int | None
+    outcome_at: datetime | None
+
+
+class OfflineResidentOut(Out):
+    name: str | None = Field(description="masked (张**) unless the caller entered it or is the assignee")
+    phone: str | None
+
+
+class StaffQuestionOut(QuestionOut):
+    """A question as staff see it: who entered it for an offline resident, notes and referrals."""
+
+    asked_by_worker_id: int | None
+    offline_resident: OfflineResidentOut | None
+    notes: list[NoteOut]
+    referrals: list[ReferralOut]
+
+
+# --- resolution levels ----------------------------------------------------------------------------
+
+
+class LevelOut(Out):
+    level: Level
+    count: int
+    share: float = Field(description="of the resolved questions, 0..1")
+
+
+class LevelCounts(Out):
+    A: int
+    B: int
+    C: int
+    D: int
+
+
+class LevelTotalOut(Out):
+    questions: int
+    resolved: int
+    levels: LevelCounts
+    ab_share: float | None = Field(description="A+B over resolved; null with none resolved")
+    meets_goal: bool
+
+
+class LevelRowOut(LevelTotalOut):
+    district_id: int
+    district_name: str
+    street_id: int | None
+    street_name: str | None
+    community_id: int | None
+    community_name: str | None
+    unresolved: int
+
+
+class LevelsBreakdownOut(Out):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    by: Literal["district", "street", "community"]
+    goal_ab_share: float
+    total: LevelTotalOut
+    rows: list[LevelRowOut]
