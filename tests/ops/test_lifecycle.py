@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from subprocess import DEVNULL
@@ -36,9 +38,15 @@ async def _poll(fn, want: int, deadline_s: float = 20.0) -> float:  # type: igno
 
 
 @pytest.fixture(scope="module")
-def pg_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The data directory of a dedicated embedded server (initdb once for the module)."""
-    return tmp_path_factory.mktemp("ops-pg")
+def pg_dir() -> Iterator[Path]:
+    """The data directory of a dedicated embedded server (initdb once for the module).
+
+    Under var/, not pytest's tmp_path: each pytest session resets /tmp/pytest-of-<user> to 0700,
+    locking out the system user the server runs as (docs/DEVELOPING.md).
+    """
+    base = ROOT / "var" / "embedded-tests" / f"ops-{uuid.uuid4().hex[:8]}"
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
