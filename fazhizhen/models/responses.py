@@ -273,3 +273,80 @@ class LevelsBreakdownOut(Out):
     goal_ab_share: float
     total: LevelTotalOut
     rows: list[LevelRowOut]
+
+
+# --- the bureau's metrics ---------------------------------------------------------------------------
+
+
+class SummaryOut(Out):
+    """The KPI figures (rates 0..1, null without a denominator); more figures beside these."""
+
+    questions: int
+    answered: int
+    response_rate: float | None
+    avg_response_seconds: float | None
+    p50_response_seconds: float | None
+    p90_response_seconds: float | None
+    within_sla_rate: float | None
+    escalated: int
+    escalation_rate: float | None
+    adopted: int
+    adoption_rate: float | None
+    avg_rating: float | None
+
+
+class CategoryCountOut(Out):
+    category: str
+    name: str
+    count: int
+    share: float
+
+
+class DailyOut(Out):
+    date: date
+    questions: int
+    answered: int
+    escalated: int
+    avg_response_seconds: float | None
+
+
+class LawyerScoreOut(Out):
+    lawyer_id: int
+    name: str
+    assigned: int
+    answered: int
+    response_rate: float | None
+    completion_rate: float | None
+    satisfaction_rate: float | None
+    score: float | None = Field(description="10·response + 40·completion + 50·satisfaction; null unrated")
+
+
+class PlacesOut(Out):
+    level: Literal["district", "street", "community"]
+    filters: dict[str, Any]
+    items: list[dict[str, Any]] = Field(description="the summary figures of each place, with level, id, name")
+
+
+class BucketOut(Out):
+    from_seconds: float
+    to_seconds: float | None
+    count: int
+
+
+class HistogramOut(Out):
+    window_seconds: float
+    buckets: list[BucketOut]
+    filters: dict[str, Any]
+
+
+class OpenEscalationOut(Out):
+    id: int
+    category: str
+    category_name: str
+
+
+class CallbackOut(Out):
+    id: int
+    question_id: int
+    status: str
+    created_at: datetime

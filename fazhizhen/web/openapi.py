@@ -132,7 +132,7 @@ def _error_response(code: int) -> dict[str, Any]:
 def _operation(
     method: str, path: str, meta: Endpoint | None, handler: Any, refs: dict[type[BaseModel], dict[str, Any]]
 ) -> dict[str, Any]:
-    op_id = f"{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
+    op_id = method.lower() + re.sub(r"[^a-z0-9]+", "_", path.lower().removeprefix("/api/v1")).rstrip("_")
     if meta is None:
         return {
             "operationId": op_id,

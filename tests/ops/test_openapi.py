@@ -23,6 +23,8 @@ async def test_every_registered_route_is_documented(api: Api) -> None:
     assert app is not None
     assert undocumented(app) == [], "add @endpoint(...) to these handlers"
     spec = await _spec(api)
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
     for method, path, _ in api_routes(app):
         assert method.lower() in spec["paths"].get(path, {}), f"{method} {path} missing from the document"
 
