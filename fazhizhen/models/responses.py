@@ -350,3 +350,20 @@ class CallbackOut(Out):
     question_id: int
     status: str
     created_at: datetime
+
+
+# --- notifications ----------------------------------------------------------------------------------
+
+
+class WebhookOut(Out):
+    id: int
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    created_at: datetime
+
+
+class OutboxOut(Out):
+    counts: dict[str, int] = Field(description="rows per status")
+    items: list[dict[str, Any]]
