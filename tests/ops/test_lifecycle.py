@@ -167,9 +167,7 @@ async def test_sigterm_finishes_in_flight_request_stops_embedded_postgres_and_ex
     try:
         await asyncio.to_thread(_wait_ready, port, proc, log)
         pid_lines = (pgdata / "postmaster.pid").read_text().splitlines()
-        locker = await asyncpg.connect(
-            f"postgresql://postgres:@/postgres?host={pid_lines[4]}&port={pid_lines[3]}"
-        )
+        locker = await asyncpg.connect(f"postgresql://postgres:@/postgres?host={pid_lines[4]}&port={pid_lines[3]}")
         # an in-flight request: it waits on a lock this test holds when SIGTERM arrives
         tx = locker.transaction()
         await tx.start()
