@@ -56,9 +56,7 @@ def seed(c: Client) -> dict[str, str]:
     d = c.call("POST", "/admin/districts", {"name": "测试区"}, bureau)
     s = c.call("POST", "/admin/streets", {"district_id": d["id"], "name": "测试街道"}, bureau)
     com = c.call("POST", "/admin/communities", {"street_id": s["id"], "name": "测试社区"}, bureau)
-    lw = c.call(
-        "POST", "/admin/lawyers", {"name": "测试律师", "username": "fuzz-lawyer", "password": PASSWORD}, bureau
-    )
+    lw = c.call("POST", "/admin/lawyers", {"name": "测试律师", "username": "fuzz-lawyer", "password": PASSWORD}, bureau)
     c.call("POST", f"/admin/communities/{com['id']}/duty", {"lawyer_id": lw["id"]}, bureau)
     pool = c.call("POST", "/admin/pools", {"name": "测试服务团"}, bureau)
     c.call("POST", f"/admin/pools/{pool['id']}/members", {"lawyer_id": lw["id"]}, bureau)
@@ -92,7 +90,7 @@ def role_spec(spec: dict[str, Any], role: str | None) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "6")))
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "5")))
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args()
     data_dir = ROOT / "var" / "api-fuzz"
@@ -138,7 +136,8 @@ def main() -> int:
         schemathesis = str(Path(py).with_name("schemathesis"))
         with urllib.request.urlopen(base + "/api/v1/openapi.json") as resp:
             spec = json.loads(resp.read())
-        runs: list[tuple[str, list[str]]] = [("anonymous", ["--phases", "examples,coverage"])]
+        # without a token every call is a 401: a few examples each prove those conform
+        runs: list[tuple[str, list[str]]] = [("anonymous", ["--phases", "examples,fuzzing", "--max-examples", "2"])]
         runs += [(role, ["-H", f"Authorization: Bearer {tok}"]) for role, tok in tokens.items()]
         for role, extra in runs:
             doc = data_dir / f"openapi-{role}.json"

@@ -365,5 +365,5 @@ class WebhookOut(Out):
 
 
 class OutboxOut(Out):
-    counts: dict[str, int] = Field(description="rows per status")
+    counts: list[dict[str, Any]] = Field(description="rows per channel and status: {channel, status, n}")
     items: list[dict[str, Any]]
