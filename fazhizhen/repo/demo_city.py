@@ -57,3 +57,13 @@ async def set_adopted(conn: asyncpg.Connection, pairs: list[tuple[int, int]]) ->
     await conn.execute(Q.city_adopted_temp)
     await copy(conn, "city_adopted", ["question_id", "answer_id"], pairs)
     await conn.execute(Q.city_set_adopted)
+
+
+async def bookkeeping_triggers(conn: asyncpg.Connection, on: bool) -> None:
+    """Switch the per-row bookkeeping triggers of questions, messages and events (inside the load's transaction)."""
+    await conn.execute(Q.city_triggers_on if on else Q.city_triggers_off)
+
+
+async def open_callbacks(conn: asyncpg.Connection) -> None:
+    """The callbacks low ratings open, written in one statement."""
+    await conn.execute(Q.city_callbacks)

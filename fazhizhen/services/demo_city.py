@@ -209,6 +209,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             if q["rating"]:
                 ratings.append((qid, q["resident"], q["rating"], q["rated_at"], q["rated_at"]))
             questions.append(q["row"])
+        await repo.bookkeeping_triggers(conn, on=False)
         await repo.copy(conn, "questions", repo.QUESTION_COLUMNS, questions)
         await repo.copy(
             conn,
@@ -224,6 +225,8 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
         )
         await repo.copy(conn, "ratings", ["question_id", "resident_id", "score", "created_at", "updated_at"], ratings)
         await repo.set_adopted(conn, adopted)
+        await repo.bookkeeping_triggers(conn, on=True)
+        await repo.open_callbacks(conn)
     loaded = time.perf_counter() - started
     rollups = await metrics.rebuild(conn, settings)
     took = time.perf_counter() - started

@@ -13,3 +13,27 @@ CREATE TEMP TABLE city_adopted (question_id bigint PRIMARY KEY, answer_id bigint
 
 -- name: city_set_adopted
 UPDATE questions q SET adopted_answer_id = a.answer_id FROM city_adopted a WHERE q.id = a.question_id;
+
+-- name: city_triggers_off
+-- Bulk history needs none of the per-row bookkeeping triggers (the loader writes their columns itself
+-- and rebuilds the rollups after); DDL is transactional, so no other session ever sees them off.
+ALTER TABLE questions DISABLE TRIGGER USER;
+ALTER TABLE messages DISABLE TRIGGER USER;
+ALTER TABLE question_events DISABLE TRIGGER USER;
+
+-- name: city_triggers_on
+ALTER TABLE questions ENABLE TRIGGER USER;
+ALTER TABLE messages ENABLE TRIGGER USER;
+ALTER TABLE question_events ENABLE TRIGGER USER;
+
+-- name: city_callbacks
+-- what the low-rating trigger would have opened: older ones already called back, the last fortnight's open
+INSERT INTO callbacks (question_id, rating, status, result, created_at, assigned_at, done_at, updated_at)
+SELECT id, rating,
+       CASE WHEN rated_at < now() - interval '14 days' THEN 'done' ELSE 'open' END,
+       CASE WHEN rated_at < now() - interval '14 days' THEN 'explained' END,
+       rated_at,
+       CASE WHEN rated_at < now() - interval '14 days' THEN rated_at + interval '1 day' END,
+       CASE WHEN rated_at < now() - interval '14 days' THEN rated_at + interval '2 days' END,
+       coalesce(rated_at + interval '2 days', now())
+FROM questions WHERE rating <= 2;
