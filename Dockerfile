@@ -21,7 +21,9 @@ COPY pyproject.toml README.md ./
 RUN mkdir fazhizhen && touch fazhizhen/__init__.py && pip install . && pip uninstall -y fazhizhen
 COPY fazhizhen ./fazhizhen
 COPY sql ./sql
-COPY --from=assets /src/node_modules/ ./node_modules/
+# the browser assets where `make install` puts them (fazhizhen/web/static/vendor, git-ignored)
+COPY --from=assets /src/node_modules/echarts/dist/echarts.min.js ./fazhizhen/web/static/vendor/
+COPY --from=assets /src/node_modules/swagger-ui-dist/swagger-ui-bundle.js /src/node_modules/swagger-ui-dist/swagger-ui.css /src/node_modules/swagger-ui-dist/favicon-32x32.png ./fazhizhen/web/static/vendor/swagger-ui-dist/
 # editable: the code reads its migrations and named queries from ./sql beside the package
 RUN pip install --no-deps -e . && mkdir -p var && chown -R fazhizhen:fazhizhen var
 USER fazhizhen

@@ -132,7 +132,8 @@ def _error_response(code: int) -> dict[str, Any]:
 def _operation(
     method: str, path: str, meta: Endpoint | None, handler: Any, refs: dict[type[BaseModel], dict[str, Any]]
 ) -> dict[str, Any]:
-    op_id = method.lower() + re.sub(r"[^a-z0-9]+", "_", path.lower().removeprefix("/api/v1")).rstrip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", path.lower().removeprefix("/api/v1")).rstrip("_")
+    op_id = method.lower() + slug + ("_slash" if path.endswith("/") and len(path) > 1 else "")
     if meta is None:
         return {
             "operationId": op_id,
