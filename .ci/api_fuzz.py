@@ -45,7 +45,7 @@ class Client:
         req.add_header("Content-Type", "application/json")
         if token:
             req.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=120) as resp:  # the first uncategorised question trains the classifier
             raw = resp.read()
         return json.loads(raw) if raw else None
 
@@ -88,9 +88,35 @@ def role_spec(spec: dict[str, Any], role: str | None) -> dict[str, Any]:
     return {**spec, "paths": paths}
 
 
+def _run_all(cmds: dict[str, list[str]], work: Path, parallel: int) -> list[str]:
+    """Run the schemathesis commands `parallel` at a time; print each one's output whole; the failed roles."""
+    pending, running, failed = list(cmds.items()), [], []
+    while pending or running:
+        while pending and len(running) < parallel:
+            role, cmd = pending.pop(0)
+            out = open(work / f"schemathesis-{role}.log", "w+")  # noqa: SIM115 (closed when it ends)
+            env = {**os.environ, "NO_COLOR": "1"}
+            running.append(
+                (role, subprocess.Popen(cmd, cwd=work, env=env, stdout=out, stderr=out), out, time.monotonic())
+            )
+        for item in list(running):
+            role, proc, out, t0 = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            out.seek(0)
+            print(f"--- schemathesis as {role}: exit {proc.returncode} in {time.monotonic() - t0:.1f}s", flush=True)
+            print(out.read(), flush=True)
+            out.close()
+            if proc.returncode != 0:
+                failed.append(role)
+        time.sleep(0.2)
+    return failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "5")))
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "3")))
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args()
     data_dir = ROOT / "var" / "api-fuzz"
@@ -125,6 +151,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     failed: list[str] = []
+    runs: list[tuple[str, list[str]]] = []
     try:
         for _ in range(300):
             try:
@@ -137,12 +164,13 @@ def main() -> int:
         with urllib.request.urlopen(base + "/api/v1/openapi.json") as resp:
             spec = json.loads(resp.read())
         # without a token every call is a 401: a few examples each prove those conform
-        runs: list[tuple[str, list[str]]] = [("anonymous", ["--phases", "examples,fuzzing", "--max-examples", "2"])]
+        runs += [("anonymous", ["--phases", "examples,fuzzing", "--max-examples", "2"])]
         runs += [(role, ["-H", f"Authorization: Bearer {tok}"]) for role, tok in tokens.items()]
+        cmds = {}
         for role, extra in runs:
             doc = data_dir / f"openapi-{role}.json"
             doc.write_text(json.dumps(role_spec(spec, None if role == "anonymous" else role)))
-            cmd = [
+            cmds[role] = [
                 schemathesis, "run", str(doc), "--url", base,
                 "--checks", CHECKS,
                 "--max-examples", str(args.max_examples),
@@ -153,12 +181,7 @@ def main() -> int:
                 "--no-shrink",
                 *extra,
             ]  # fmt: skip
-            t0 = time.monotonic()
-            print(f"--- schemathesis as {role}", flush=True)
-            res = subprocess.run(cmd, cwd=data_dir, env={**os.environ, "NO_COLOR": "1"}, check=False)
-            print(f"--- {role}: exit {res.returncode} in {time.monotonic() - t0:.1f}s", flush=True)
-            if res.returncode != 0:
-                failed.append(role)
+        failed += _run_all(cmds, data_dir, parallel=2)
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
