@@ -65,7 +65,7 @@ class ResidentLoginOut(Out):
     token: str
     role: Literal["resident"]
     resident_id: int
-    expires_at: datetime
+    expires_at: datetime | None = None
 
 
 # --- administration -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ ERROR_TEXT = {
     404: "no such thing, or not visible to the caller",
     409: "state conflict (already claimed, answered by someone else, wrong status)",
     413: "body larger than the limit",
+    415: "body not sent as application/json",
     422: "invalid body, query or path; `details` names each field",
     429: "rate limited; see Retry-After",
     503: "the database is unavailable; retry later",
@@ -177,7 +178,7 @@ def _operation(
     if _PARAM.search(path):
         codes.add(404)
     if meta.body is not None:
-        codes |= {413, 422}
+        codes |= {413, 415, 422}
     if meta.query is not None:
         codes.add(422)
     if meta.db:
