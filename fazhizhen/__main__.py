@@ -76,10 +76,38 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from fazhizhen.services.demo import load_demo
+    from fazhizhen.services.demo_city import load_city
 
-    summary = asyncio.run(_with_conn(settings, lambda c: load_demo(c, settings)))
+    if args.scale == "city":
+        try:
+            summary = asyncio.run(_with_conn(settings, lambda c: load_city(c, settings, scale=args.fraction)))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        summary = asyncio.run(_with_conn(settings, lambda c: load_demo(c, settings)))
     print(summary)
     return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fazhizhen.importer import ImportFileError, parse, read_table
+    from fazhizhen.services.importer import run
+
+    try:
+        parsed = parse(args.kind, read_table(Path(args.file)))
+    except (ImportFileError, OSError) as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(_with_conn(settings, lambda c: run(c, parsed)))
+    for err in report.errors:
+        print(f"{args.file}: {err}")
+    for username, password in report.passwords.items():
+        print(f"initial password for {username}: {password}")
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,9 +141,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fazhizhen", description="法指针 community legal-consultation routing"
-    )
+    parser = argparse.ArgumentParser(prog="fazhizhen", description="法指针 community legal-consultation routing")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP server and the scheduler")
     serve.add_argument("--host")
@@ -127,11 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true")
     admin.set_defaults(fn=cmd_create_admin)
     demo = sub.add_parser("demo", help="load demo data (idempotent)")
+    demo.add_argument("--scale", choices=("small", "city"), default="small", help="city: a Wuhan-sized year")
+    demo.add_argument("--fraction", type=float, default=1.0, help=argparse.SUPPRESS)  # smaller city for tests
     demo.set_defaults(fn=cmd_demo)
+    imp = sub.add_parser("import", help="import communities, lawyers, rosters or pools from CSV (UTF-8/GBK) or .xlsx")
+    imp.add_argument("kind", choices=("communities", "lawyers", "rosters", "pools"))
+    imp.add_argument("file")
+    imp.set_defaults(fn=cmd_import)
     rollup = sub.add_parser("rollup", help="fold pending changes into the metrics rollups, or rebuild them")
-    rollup.add_argument(
-        "--rebuild", action="store_true", help="recompute from the raw tables (after imports)"
-    )
+    rollup.add_argument("--rebuild", action="store_true", help="recompute from the raw tables (after imports)")
     rollup.add_argument("--from", dest="date_from", help="rebuild only days from this date (YYYY-MM-DD)")
     rollup.add_argument("--to", dest="date_to", help="rebuild only days up to this date (YYYY-MM-DD)")
     rollup.set_defaults(fn=cmd_rollup)

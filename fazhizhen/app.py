@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from fazhizhen import observability
 from fazhizhen.db.migrate import migrate
 from fazhizhen.db.pool import create_pool, database
 from fazhizhen.keys import DB_POOL, DSN, SCHEDULER, SCHEDULER_JOBS, SETTINGS
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.runtime import setup_realtime
-from fazhizhen.scheduler.runner import build_scheduler
+from fazhizhen.scheduler.runner import InFlight, build_scheduler, stop_scheduler
 from fazhizhen.settings import Settings
 from fazhizhen.web import middleware, security
 from fazhizhen.web.routes import setup_routes
@@ -51,14 +52,15 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.scheduler_enabled:
         yield
         return
-    scheduler = build_scheduler(app[DB_POOL], settings, extra_jobs=app.get(SCHEDULER_JOBS))
+    inflight = InFlight()
+    scheduler = build_scheduler(app[DB_POOL], settings, extra_jobs=app.get(SCHEDULER_JOBS), inflight=inflight)
     scheduler.start()
     app[SCHEDULER] = scheduler
     log.info("scheduler_started", sweep_interval_seconds=settings.sweep_interval_seconds)
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
+        await stop_scheduler(scheduler, inflight, settings.shutdown_timeout_seconds)
         log.info("scheduler_stopped")
 
 
@@ -73,7 +75,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     """The web application; with `dsn` it uses that database instead of resolving one from settings."""
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[middleware.request_context, security.audit_middleware, middleware.errors],
+        middlewares=[observability.measure, middleware.request_context, security.audit_middleware, middleware.errors],
     )
     security.setup_security(app)
     app[SETTINGS] = settings

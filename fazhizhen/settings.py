@@ -9,7 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob of the service; see CONTRACT.md section 1 for the contract ones."""
 
-    model_config = SettingsConfigDict(env_prefix="FAZHIZHEN_", env_file=".env", extra="ignore")
+    # empty variables count as unset, so a compose file can pass every setting through (docker-compose.yml)
+    model_config = SettingsConfigDict(env_prefix="FAZHIZHEN_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: SecretStr | None = None
     data_dir: Path = Path("./var")

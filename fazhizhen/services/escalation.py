@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from fazhizhen import observability as obs
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
 from fazhizhen.settings import Settings
@@ -52,6 +53,7 @@ async def sweep(
             if len(rows) < batch:
                 break
     result.seconds = time.perf_counter() - started
+    obs.sweep_done(result.seconds, len(result.escalated), len(result.alerted))
     for r in result.escalated:
         log.info(
             "question_escalated",

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from fazhizhen import observability as obs
 from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
@@ -134,6 +135,7 @@ async def submit(
                     "due_at": now.isoformat(),
                 },
             )
+    obs.question_event("created")
     log.info(
         "question_created",
         question_id=q["id"],
@@ -294,6 +296,7 @@ async def claim(conn: asyncpg.Connection, question_id: int, lawyer: Principal) -
             actor_id=lawyer.id,
             data={"lawyer_id": lawyer.id, "pool_id": won["pool_id"]},
         )
+    obs.question_event("claimed")
     log.info("question_claimed", question_id=question_id, lawyer_id=lawyer.id, pool_id=won["pool_id"])
     return won
 
@@ -328,6 +331,7 @@ async def answer(
                 actor_id=lawyer.id,
                 data={"message_id": msg["id"], "resolved_level": level, "resident_id": q["resident_id"]},
             )
+            obs.question_event("answered")
             log.info("question_answered", question_id=question_id, lawyer_id=lawyer.id, resolved_level=level)
         else:
             await repo.touch_question(conn, question_id)

@@ -10,6 +10,7 @@ from fazhizhen.web.handlers import (
     audit,
     auth,
     dashboard,
+    docs,
     levels,
     me,
     metrics,
@@ -28,6 +29,11 @@ def setup_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/healthz", service.healthz)
     r.add_get("/readyz", service.readyz)
+    r.add_get("/metrics", service.metrics)
+    r.add_get(f"{API}/openapi.json", docs.openapi_json)
+    r.add_get(f"{API}/docs", docs.docs_page)
+    r.add_get(f"{API}/docs/assets/{{name}}", docs.docs_asset)
+    app.on_startup.append(docs.store_spec)
 
     r.add_post(f"{API}/auth/login", auth.login)
     r.add_post(f"{API}/auth/dev", auth.dev_login)

@@ -12,6 +12,7 @@ from fazhizhen.models.security import AuditQuery
 from fazhizhen.services import audit
 from fazhizhen.web.jsonio import parse_query, respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import endpoint
 
 
 def _instant(value: datetime | date | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
@@ -21,6 +22,7 @@ def _instant(value: datetime | date | None, tz: ZoneInfo, *, end: bool) -> datet
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+@endpoint("The audit log, newest first, filterable", roles=("bureau",), query=AuditQuery, response={"type": "object"})
 async def list_audit(request: web.Request) -> web.Response:
     await principal(request, "bureau")
     q = parse_query(request, AuditQuery)

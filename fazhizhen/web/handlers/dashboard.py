@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from fazhizhen.web.openapi import endpoint
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGE = STATIC / "dashboard" / "index.html"
 # no inline script, everything from this origin: user text cannot become code
@@ -21,6 +23,13 @@ HEADERS = {
 }
 
 
+@endpoint(
+    "The bureau's dashboard page (Chinese); its figures need a bureau token",
+    response={"type": "string"},
+    content_type="text/html",
+    db=False,
+    tags=("dashboard",),
+)
 async def page(request: web.Request) -> web.FileResponse:
     """GET /dashboard: the page itself is public; every figure it shows needs a bureau token."""
     return web.FileResponse(PAGE, headers=HEADERS)

@@ -6,11 +6,19 @@ from aiohttp import web
 
 from fazhizhen.keys import DB_POOL, SETTINGS
 from fazhizhen.models.levels import LevelsBreakdownQuery
+from fazhizhen.models.responses import LevelsBreakdownOut
 from fazhizhen.services import levels as svc
 from fazhizhen.web.jsonio import parse_query, respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import endpoint
 
 
+@endpoint(
+    "The A-D split by district, street or community against the 90% goal",
+    roles=("bureau",),
+    query=LevelsBreakdownQuery,
+    response=LevelsBreakdownOut,
+)
 async def breakdown(request: web.Request) -> web.Response:
     await principal(request, "bureau")
     query = parse_query(request, LevelsBreakdownQuery)

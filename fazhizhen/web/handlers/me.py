@@ -8,8 +8,10 @@ from fazhizhen.keys import DB_POOL
 from fazhizhen.services import privacy
 from fazhizhen.web.jsonio import respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import endpoint
 
 
+@endpoint("Everything stored about me (JSON download)", roles=("resident",), response={"type": "object"})
 async def export_me(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     async with request.app[DB_POOL].acquire() as conn:
@@ -19,6 +21,7 @@ async def export_me(request: web.Request) -> web.Response:
     return response
 
 
+@endpoint("Anonymise me: my questions stay in statistics without content or identity", roles=("resident",), status=204)
 async def delete_me(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     async with request.app[DB_POOL].acquire() as conn:

@@ -11,11 +11,24 @@ from aiohttp import web
 
 from fazhizhen.keys import DB_POOL, SETTINGS
 from fazhizhen.models.metrics import CallbackAssignIn, CallbackOutcomeIn, CallbackQuery, MetricsQuery
+from fazhizhen.models.responses import (
+    CallbackOut,
+    CategoryCountOut,
+    DailyOut,
+    HistogramOut,
+    LawyerScoreOut,
+    LevelOut,
+    OpenEscalationOut,
+    PlacesOut,
+    SummaryOut,
+)
 from fazhizhen.services import callbacks, ledger, metrics
 from fazhizhen.settings import Settings
 from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import endpoint
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 Reader = Callable[[asyncpg.Connection, Settings, metrics.Filters], Awaitable[Any]]
 
 
@@ -46,13 +59,17 @@ def _reader(fn: Reader) -> Callable[[web.Request], Awaitable[web.Response]]:
     return handler
 
 
-summary = _reader(metrics.summary)
-levels = _reader(metrics.levels)
-categories = _reader(metrics.categories)
-daily = _reader(metrics.daily)
-lawyers = _reader(metrics.lawyers)
-places = _reader(metrics.places)
-histogram = _reader(metrics.histogram)
+def _doc(summary: str, response: Any) -> Callable[[Handler], Handler]:
+    return endpoint(summary, roles=("bureau",), query=MetricsQuery, response=response)
+
+
+summary = _doc("Key figures of a range and place", SummaryOut)(_reader(metrics.summary))
+levels = _doc("Where questions were resolved, A-D", list[LevelOut])(_reader(metrics.levels))
+categories = _doc("Questions per category, largest first", list[CategoryCountOut])(_reader(metrics.categories))
+daily = _doc("One row per day", list[DailyOut])(_reader(metrics.daily))
+lawyers = _doc("Lawyer scorecards, best first", list[LawyerScoreOut])(_reader(metrics.lawyers))
+places = _doc("The figures of each place one level down", PlacesOut)(_reader(metrics.places))
+histogram = _doc("Response-time distribution", HistogramOut)(_reader(metrics.histogram))
 
 
 async def _open_escalations(conn: asyncpg.Connection, settings: Settings, f: metrics.Filters) -> Any:
@@ -60,13 +77,22 @@ async def _open_escalations(conn: asyncpg.Connection, settings: Settings, f: met
     return await metrics.open_escalations(conn, f)
 
 
-open_escalations = _reader(_open_escalations)
+open_escalations = _doc("Escalated questions still unanswered, alerted first", list[OpenEscalationOut])(
+    _reader(_open_escalations)
+)
 
 
 def _filename(f: metrics.Filters, ext: str) -> str:
     return f"questions-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{ext}"
 
 
+@endpoint(
+    "The ledger (台账) as CSV, UTF-8 with BOM",
+    roles=("bureau",),
+    query=MetricsQuery,
+    response={"type": "string"},
+    content_type="text/csv",
+)
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """The ledger (台账) as CSV, streamed from a server-side cursor: constant memory for any range."""
     await principal(request, "bureau")
@@ -92,6 +118,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         return resp
 
 
+@endpoint("Callback tasks (回访)", roles=("bureau",), query=CallbackQuery, response=list[CallbackOut])
 async def list_callbacks(request: web.Request) -> web.Response:
     """Callback tasks (回访) opened by ratings of 1 or 2; `status=open` lists those not done."""
     await principal(request, "bureau")
@@ -102,6 +129,13 @@ async def list_callbacks(request: web.Request) -> web.Response:
         return respond(await callbacks.list_callbacks(conn, f, q.status))
 
 
+@endpoint(
+    "Assign a callback (to the caller by default)",
+    roles=("bureau",),
+    body=CallbackAssignIn,
+    response=CallbackOut,
+    errors=(409,),
+)
 async def assign_callback(request: web.Request) -> web.Response:
     who = await principal(request, "bureau")
     cid = path_id(request)
@@ -110,6 +144,7 @@ async def assign_callback(request: web.Request) -> web.Response:
         return respond(await callbacks.assign(conn, cid, who, body.assignee_id))
 
 
+@endpoint("Record a callback's outcome", roles=("bureau",), body=CallbackOutcomeIn, response=CallbackOut, errors=(409,))
 async def complete_callback(request: web.Request) -> web.Response:
     who = await principal(request, "bureau")
     cid = path_id(request)

@@ -6,17 +6,23 @@ from aiohttp import web
 
 from fazhizhen.keys import DB_POOL, SETTINGS
 from fazhizhen.models.requests import AdoptIn, AnswerIn, MessageIn, Page, QuestionIn, RatingIn
+from fazhizhen.models.responses import CategoryOut, EventOut, MessageOut, QuestionOut, QueueOut
 from fazhizhen.services import questions as svc
 from fazhizhen.services import workers
 from fazhizhen.services.categories import CATEGORIES
 from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import ANY_ROLE, endpoint
 
 
+@endpoint("Question categories", response=list[CategoryOut], db=False)
 async def categories(request: web.Request) -> web.Response:
     return respond([{"code": code, "name": name} for code, name in CATEGORIES.items()])
 
 
+@endpoint(
+    "Ask a question", roles=("resident",), body=QuestionIn, response=QuestionOut, status=201, errors=(429,)
+)
 async def create_question(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     body = await parse_body(request, QuestionIn)
@@ -33,6 +39,7 @@ async def create_question(request: web.Request) -> web.Response:
         return respond(await svc.present_one(conn, q, who), status=201)
 
 
+@endpoint("My questions, newest first", roles=("resident",), query=Page, response=list[QuestionOut])
 async def list_questions(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     page = parse_query(request, Page)
@@ -41,6 +48,7 @@ async def list_questions(request: web.Request) -> web.Response:
         return respond(await svc.present_many(conn, qs, who))
 
 
+@endpoint("One question with its thread", roles=ANY_ROLE, response=QuestionOut)
 async def get_question(request: web.Request) -> web.Response:
     who = await principal(request)
     qid = path_id(request)
@@ -48,6 +56,14 @@ async def get_question(request: web.Request) -> web.Response:
         return respond(await workers.get_one(conn, qid, who))
 
 
+@endpoint(
+    "A resident's follow-up",
+    roles=("resident",),
+    body=MessageIn,
+    response=MessageOut,
+    status=201,
+    errors=(409,),
+)
 async def add_message(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     qid = path_id(request)
@@ -58,6 +74,13 @@ async def add_message(request: web.Request) -> web.Response:
         )
 
 
+@endpoint(
+    "Adopt an answer (closes the question)",
+    roles=("resident",),
+    body=AdoptIn,
+    response=QuestionOut,
+    errors=(409,),
+)
 async def adopt(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     qid = path_id(request)
@@ -67,6 +90,7 @@ async def adopt(request: web.Request) -> web.Response:
         return respond(await svc.present_one(conn, q, who))
 
 
+@endpoint("Rate the answers 1-5", roles=("resident",), body=RatingIn, response=QuestionOut, errors=(409,))
 async def rate(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     qid = path_id(request)
@@ -76,6 +100,7 @@ async def rate(request: web.Request) -> web.Response:
         return respond(await svc.present_one(conn, q, who))
 
 
+@endpoint("Claim an escalated question of my pool", roles=("lawyer",), response=QuestionOut, errors=(409,))
 async def claim(request: web.Request) -> web.Response:
     who = await principal(request, "lawyer")
     qid = path_id(request)
@@ -84,6 +109,14 @@ async def claim(request: web.Request) -> web.Response:
         return respond(await svc.present_one(conn, q, who))
 
 
+@endpoint(
+    "Answer (the current assignee)",
+    roles=("lawyer",),
+    body=AnswerIn,
+    response=MessageOut,
+    status=201,
+    errors=(409,),
+)
 async def answer(request: web.Request) -> web.Response:
     who = await principal(request, "lawyer")
     qid = path_id(request)
@@ -92,6 +125,7 @@ async def answer(request: web.Request) -> web.Response:
         return respond(await svc.answer(conn, qid, who, body.content, body.kind), status=201)
 
 
+@endpoint("My work queue", roles=("lawyer",), response=QueueOut)
 async def lawyer_queue(request: web.Request) -> web.Response:
     who = await principal(request, "lawyer")
     async with request.app[DB_POOL].acquire() as conn:
@@ -100,6 +134,7 @@ async def lawyer_queue(request: web.Request) -> web.Response:
         return respond({name: await workers.staff_view(conn, qs, who) for name, qs in out.items()})
 
 
+@endpoint("A question's state-change log", roles=ANY_ROLE, response=list[EventOut])
 async def question_events(request: web.Request) -> web.Response:
     """The state-change log of one question (bureau, or anyone who may see the question)."""
     who = await principal(request)

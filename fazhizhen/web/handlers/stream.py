@@ -15,6 +15,7 @@ from fazhizhen.realtime.hub import Client
 from fazhizhen.services import streams
 from fazhizhen.web.jsonio import dumps
 from fazhizhen.web.middleware import principal
+from fazhizhen.web.openapi import endpoint
 
 log = get_logger("fazhizhen.web.stream")
 
@@ -32,11 +33,26 @@ def last_event_id(request: web.Request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
+@endpoint(
+    "My events as Server-Sent Events",
+    roles=("lawyer",),
+    description="Server-Sent Events; `Last-Event-ID` replays what was missed. "
+    "Events: assigned, pool_new, pool_claimed, reminder, escalated.",
+    response={"type": "string"},
+    content_type="text/event-stream",
+)
 async def lawyer_stream(request: web.Request) -> web.StreamResponse:
     who = await principal(request, "lawyer")
     return await _stream(request, who.id)
 
 
+@endpoint(
+    "Escalations and alerts as Server-Sent Events",
+    roles=("bureau",),
+    description="Server-Sent Events; `Last-Event-ID` replays what was missed. Events: escalated, alerted.",
+    response={"type": "string"},
+    content_type="text/event-stream",
+)
 async def bureau_stream(request: web.Request) -> web.StreamResponse:
     await principal(request, "bureau")
     return await _stream(request, None)
