@@ -202,7 +202,10 @@ async def push_latency(bench: Bench, streams: int, questions: int, servers: int 
     lat: list[float] = []
     async with contextlib.AsyncExitStack() as stack:
         procs = [await stack.enter_async_context(running_server(dsn, bench.work_dir / "logs")) for _ in range(servers)]
-        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout()))
+        # no connection limit: the open streams would otherwise take every connection the POSTs need
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(), connector=aiohttp.TCPConnector(limit=0))
+        )
         arrivals: dict[int, float] = {}
         opened = 0
         all_open, arrived = asyncio.Event(), asyncio.Event()
