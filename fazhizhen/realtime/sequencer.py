@@ -49,10 +49,12 @@ async def sequence_once(pool: asyncpg.Pool, *, wait: bool = True, batch: int = B
             if got["max_seq"] is not None:
                 max_seq = got["max_seq"]
             if got["events"] < batch:
-                # this statement saw and took everything committed below its snapshot's xmin
-                await repo.stream_set_horizon(conn, got["xmin"])
                 break
         if max_seq is not None:
+            # the last statement saw and took everything committed below its snapshot's xmin. A pass
+            # that took nothing leaves the horizon behind (safe: it only widens the next scan) and so
+            # writes nothing and costs no commit flush.
+            await repo.stream_set_horizon(conn, got["xmin"])
             await repo.stream_notify(conn, max_seq)
         return max_seq
 

@@ -6,47 +6,48 @@ SELECT pg_try_advisory_xact_lock(7405211030);
 SELECT pg_advisory_xact_lock(7405211030);
 
 -- name: stream_sequence
--- Copy newly visible events into stream_events, one row per audience, in event-id order; return how many
+-- Copy newly visible events into stream_events, one row per audience, in (transaction id, event id)
+-- order (an ordered walk of question_events_stream_xid_idx that stops at the limit); return how many
 -- events were taken and the xmin of this statement's snapshot (the next horizon if the batch was not full).
 WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
 fresh AS (
-    SELECT e.id, e.question_id, e.kind, e.data, e.created_at
+    SELECT e.xid, e.id, e.question_id, e.kind, e.data, e.created_at
     FROM question_events e
     WHERE e.xid >= (SELECT horizon FROM stream_cursor WHERE id = 1)
       AND e.kind IN ('routed', 'escalated', 'claimed', 'reminded', 'alerted')
       AND NOT EXISTS (SELECT 1 FROM stream_events s WHERE s.event_id = e.id)
-    ORDER BY e.id
+    ORDER BY e.xid, e.id
     LIMIT $1
 ),
 shaped AS (
-    SELECT f.id, f.question_id, 1 AS part, 'assigned' AS event,
+    SELECT f.xid, f.id, f.question_id, 1 AS part, 'assigned' AS event,
            ARRAY[(f.data ->> 'lawyer_id')::bigint] AS lawyer_ids, false AS bureau, f.data, f.created_at
     FROM fresh f WHERE f.kind = 'routed'
     UNION ALL
-    SELECT f.id, f.question_id, 1, 'escalated',
+    SELECT f.xid, f.id, f.question_id, 1, 'escalated',
            CASE WHEN f.data ->> 'from_lawyer_id' IS NULL THEN '{}'::bigint[]
                 ELSE ARRAY[(f.data ->> 'from_lawyer_id')::bigint] END,
            true, f.data, f.created_at
     FROM fresh f WHERE f.kind = 'escalated'
     UNION ALL
-    SELECT f.id, f.question_id, 2, 'pool_new',
+    SELECT f.xid, f.id, f.question_id, 2, 'pool_new',
            coalesce((SELECT array_agg(m.lawyer_id ORDER BY m.lawyer_id) FROM pool_members m
                      WHERE m.pool_id = (f.data ->> 'pool_id')::bigint), '{}'),
            false, f.data, f.created_at
     FROM fresh f WHERE f.kind = 'escalated'
     UNION ALL
-    SELECT f.id, f.question_id, 1, 'pool_claimed',
+    SELECT f.xid, f.id, f.question_id, 1, 'pool_claimed',
            coalesce((SELECT array_agg(m.lawyer_id ORDER BY m.lawyer_id) FROM pool_members m
                      WHERE m.pool_id = (f.data ->> 'pool_id')::bigint
                        AND m.lawyer_id <> (f.data ->> 'lawyer_id')::bigint), '{}'),
            false, f.data, f.created_at
     FROM fresh f WHERE f.kind = 'claimed'
     UNION ALL
-    SELECT f.id, f.question_id, 1, 'reminder', ARRAY[(f.data ->> 'lawyer_id')::bigint], false, f.data,
+    SELECT f.xid, f.id, f.question_id, 1, 'reminder', ARRAY[(f.data ->> 'lawyer_id')::bigint], false, f.data,
            f.created_at
     FROM fresh f WHERE f.kind = 'reminded'
     UNION ALL
-    SELECT f.id, f.question_id, 1, 'alerted', '{}'::bigint[], true, f.data, f.created_at
+    SELECT f.xid, f.id, f.question_id, 1, 'alerted', '{}'::bigint[], true, f.data, f.created_at
     FROM fresh f WHERE f.kind = 'alerted'
 ),
 ins AS (
@@ -54,7 +55,7 @@ ins AS (
     SELECT id, question_id, event, lawyer_ids, bureau,
            data || jsonb_build_object('question_id', question_id, 'event_id', id, 'occurred_at', created_at),
            created_at
-    FROM shaped ORDER BY id, part
+    FROM shaped ORDER BY xid, id, part
     RETURNING seq
 )
 SELECT (SELECT count(*) FROM fresh) AS events, (SELECT max(seq) FROM ins) AS max_seq,
