@@ -156,6 +156,9 @@ def write(results: dict[str, dict[str, Any]], info: dict[str, str], path: Path =
     text = path.read_text() if path.exists() else HEADER + BEGIN + "\n" + END + "\n"
     if BEGIN in text and END in text:
         text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: block, text, count=1, flags=re.S)
+    elif "\n## " in text:  # hand-written sections but no markers yet: figures go before the first one
+        head, _, rest = text.partition("\n## ")
+        text = head.rstrip("\n") + "\n\n" + block + "\n\n## " + rest
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

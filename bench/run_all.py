@@ -112,7 +112,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/BENCHMARKS.md")
+    parser.add_argument("--render-only", action="store_true", help="rewrite the doc from the last run's JSON")
     args = parser.parse_args()
+    if args.render_only:
+        saved = json.loads((ROOT / "var" / "bench" / "results" / "all.json").read_text())
+        report.write(saved["results"], saved["info"])
+        return
     os.environ.setdefault("XDG_RUNTIME_DIR", str(ROOT / "var" / "run"))
     asyncio.run(main_async(args))
 

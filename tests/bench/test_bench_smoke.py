@@ -47,3 +47,7 @@ def test_report_keeps_hand_written_sections(tmp_path: Path) -> None:
     assert "old figures" not in text and "| x | 2 ms | y: 4 | 0.5× |" in text
     report.write({"s": {"title": "S", "figures": [figure]}}, report.machine(), doc)
     assert doc.read_text().count(report.BEGIN) == 1
+    doc.write_text("# Benchmarks\n\n## Notify options\n\nkept\n")  # someone wrote first, no markers
+    report.write({"s": {"title": "S", "figures": [figure]}}, report.machine(), doc)
+    text = doc.read_text()
+    assert text.index(report.END) < text.index("## Notify options") and text.endswith("kept\n")

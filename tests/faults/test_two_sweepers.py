@@ -19,7 +19,7 @@ from tests.realtime.fakes import Fake, receiver_app, serve
 
 WINDOW = 0.5  # the community lawyer's 15 minutes
 POOL_SLA = 1.0  # the pool's window
-RUN_SECONDS = 6.0
+RUN_SECONDS = 4.0
 
 
 async def claimers(bases: list[str], city: City, stop: asyncio.Event, wins: Counter[int]) -> None:
