@@ -53,10 +53,14 @@ async def clear_rollups(conn: asyncpg.Connection) -> None:
     await conn.execute(Q.metrics_clear_rollups)
 
 
-async def community_days(
-    conn: asyncpg.Connection, tz: str, date_from: date | None, date_to: date | None
-) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.metrics_all_community_days, tz, date_from, date_to)]
+async def question_days(conn: asyncpg.Connection, tz: str) -> Record:
+    """The first and last local day holding questions (None, None when there are none)."""
+    return dict(await conn.fetchrow(Q.metrics_question_days, tz))
+
+
+async def rebuild(conn: asyncpg.Connection, date_from: date, date_to: date, tz: str, window: float) -> int:
+    n: int = await conn.fetchval(Q.metrics_rebuild, date_from, date_to, tz, float(window))
+    return n
 
 
 async def bounds(conn: asyncpg.Connection) -> Record:

@@ -40,7 +40,6 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3700
 EXACT_PERCENTILES_MAX = 20_000
 TOUCH_BATCH = 20_000
-REBUILD_BATCH = 5_000
 # a read waits this long for a refresh in progress (so it sees what was just folded in), then reads anyway
 READ_WAIT_MS = 3_000
 
@@ -339,23 +338,22 @@ async def rebuild(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> int:
-    """Recompute the rollups from the raw tables (all of them, or the days in range) in one transaction."""
+    """Recompute the rollups from the raw tables (all of them, or the days in range) in one transaction.
+
+    One pass of the raw aggregate over the range, then the cascade to streets, districts, the city
+    and the months: minutes for millions of questions, and readers see the old rollups until commit.
+    """
     async with conn.transaction():
         await repo.lock(conn)
         if date_from is None and date_to is None:
             await repo.clear_rollups(conn)
-        keys = await repo.community_days(conn, settings.timezone, date_from, date_to)
-        for i in range(0, len(keys), REBUILD_BATCH):
-            batch = keys[i : i + REBUILD_BATCH]
-            await repo.recompute(
-                conn,
-                [k["community_id"] for k in batch],
-                [k["day"] for k in batch],
-                settings.timezone,
-                settings.escalate_after_seconds,
-            )
-    log.info("metrics_rollups_rebuilt", community_days=len(keys))
-    return len(keys)
+        span = await repo.question_days(conn, settings.timezone)
+        first, last = date_from or span["first"], date_to or span["last"]
+        n = 0
+        if first is not None and last is not None and first <= last:
+            n = await repo.rebuild(conn, first, last, settings.timezone, settings.escalate_after_seconds)
+    log.info("metrics_rollups_rebuilt", community_days=n)
+    return n
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -31,12 +31,12 @@ SELECT metrics_recompute($1::bigint[], $2::date[], $3, $4::float8);
 WITH a AS (DELETE FROM metrics_rollup), b AS (DELETE FROM metrics_lawyer_rollup)
 DELETE FROM metrics_touched;
 
--- name: metrics_all_community_days
-SELECT DISTINCT community_id, (created_at AT TIME ZONE $1)::date AS day
-FROM questions
-WHERE ($2::date IS NULL OR created_at >= $2::date::timestamp AT TIME ZONE $1)
-  AND ($3::date IS NULL OR created_at < ($3::date + 1)::timestamp AT TIME ZONE $1)
-ORDER BY 2, 1;
+-- name: metrics_question_days
+SELECT (min(created_at) AT TIME ZONE $1)::date AS first, (max(created_at) AT TIME ZONE $1)::date AS last
+FROM questions;
+
+-- name: metrics_rebuild
+SELECT metrics_rebuild($1::date, $2::date, $3, $4::float8);
 
 -- name: metrics_bounds
 SELECT fzz_response_bounds() AS response, fzz_lateness_bounds() AS lateness;

@@ -236,3 +236,16 @@ async def test_concurrent_reads_all_see_pending_changes(db_dsn: str, settings: S
         for c in conns:
             await c.close()
     assert all(r == raw for r in results)
+
+
+async def test_rollup_command_folds_in_and_rebuilds(db: asyncpg.Connection, db_dsn: str) -> None:
+    from tests.api.test_cli import _run
+
+    out = _run(db_dsn, "rollup")
+    assert out.returncode == 0 and "community-day(s) recomputed" in out.stdout, out.stderr
+    assert await db.fetchval("SELECT count(*) FROM metrics_touched") == 0
+    before = await db.fetch("SELECT * FROM metrics_rollup ORDER BY 1, 2, 3, 4, 5")
+    assert before
+    out = _run(db_dsn, "rollup", "--rebuild")
+    assert out.returncode == 0, out.stderr
+    assert await db.fetch("SELECT * FROM metrics_rollup ORDER BY 1, 2, 3, 4, 5") == before
