@@ -58,7 +58,7 @@ _FOLLOWUP_ANSWER = "请准备身份证明、相关合同或聊天记录、照片
 
 
 def _names(rng: random.Random, n: int, suffix: str, taken: set[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     while len(out) < n:
         name = rng.choice(_PLACE) + suffix if len(taken) < 40 else rng.choice(_PLACE) + rng.choice(_PLACE) + suffix
         if name not in taken:
@@ -146,7 +146,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
         for n, lid in enumerate(lawyer_ids):
             by_district[community_district[ordered[n * len(ordered) // len(lawyer_ids)]]].append(lid)
         roster: dict[int, tuple[int, int]] = {}
-        duty = []
+        duty: list[tuple[int, int, int | None, Any, Any]] = []
         for did, lawyers in by_district.items():
             mine = [c for c in community_ids if community_district[c] == did]
             for k, cid in enumerate(mine):
@@ -158,7 +158,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
         await repo.copy(conn, "duty_slots", ["community_id", "lawyer_id", "weekday", "start_time", "end_time"], duty)
         pool_ids = await repo.reserve(conn, "pools", len(DISTRICTS) + 1)
         city_pool = pool_ids[-1]
-        pools = [(city_pool, "武汉市律师服务团", None)]
+        pools: list[tuple[int, str, int | None]] = [(city_pool, "武汉市律师服务团", None)]
         members: dict[int, list[int]] = {city_pool: rng.sample(lawyer_ids, max(5, len(lawyer_ids) // 20))}
         district_pool: dict[int, int] = {}
         for (did, dname), pid in zip(districts, pool_ids, strict=False):

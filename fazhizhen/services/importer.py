@@ -118,8 +118,9 @@ async def _lawyers(conn: asyncpg.Connection, rows: list[dict[str, Any]], report:
         return
     for row in new:
         if row["password"] is None:
-            row["password"] = secrets.token_urlsafe(9)
-            report.passwords[row["username"]] = row["password"]
+            generated = secrets.token_urlsafe(9)
+            row["password"] = generated
+            report.passwords[row["username"]] = generated
     hashes = await _hash_all([r["password"] for r in new])
     for row, pw_hash in zip(new, hashes, strict=True):
         account = await admin_repo.insert_account(conn, "lawyer", row["username"], pw_hash)
