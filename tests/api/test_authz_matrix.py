@@ -34,6 +34,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/dashboard/"): PUBLIC,
     ("GET", "/dashboard/static"): PUBLIC,  # the page's own files
     ("GET", f"{V}/openapi.json"): PUBLIC,
+    ("GET", f"{V}/docs"): PUBLIC,
+    ("GET", f"{V}/docs/assets/{{name}}"): PUBLIC,  # the docs page's own files
     # auth
     ("POST", f"{V}/auth/login"): PUBLIC,
     ("POST", f"{V}/auth/dev"): PUBLIC,
@@ -179,6 +181,8 @@ async def _callers(api: Api, dsn: str) -> list[Caller]:
 def _url(path: str) -> str:
     if path == "/dashboard/static":
         return "/dashboard/static/dashboard/dashboard.js"
+    if path.endswith("/docs/assets/{name}"):
+        return path.replace("{name}", "docs-init.js")
     for name in ("{id}", "{slot_id}", "{lawyer_id}", "{referral_id}"):
         path = path.replace(name, str(N))
     return path
