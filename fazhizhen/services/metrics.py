@@ -10,8 +10,17 @@ Definitions (also in the OpenAPI descriptions and on the dashboard):
 - first substantive answer = first lawyer message marked "answer" that is not a short or template
   acknowledgement; acknowledgement_first_rate = questions whose first reply was only one / answered.
 - escalation lateness = escalated_at - escalate_at, for escalations because the window passed.
-- p50/p90 are percentile_cont over the raw rows when the range holds at most EXACT_PERCENTILES_MAX
-  questions; above that they come from the rollups' mergeable histograms (within one bucket).
+- p50/p90 are percentile_cont over the raw rows when the range holds at most 20,000 questions
+  (`percentiles: "exact"`); above that they come from the rollups' mergeable histograms, within one
+  bucket (`percentiles: "histogram"`).
+- levels: where answered questions were resolved (A community lawyer in window, B district pool,
+  C city-wide pool, D after the bureau was alerted); share of answered questions.
+- lawyers: assigned = routed to or claimed by the lawyer; response_rate = answered by them within the
+  window that applied (community window before escalate_at, pool window before alert_at) / assigned;
+  completion_rate = answered by them / assigned; satisfaction_rate = their answers rated 4-5 or adopted
+  / rated or adopted (null when none); score = 10·response + 40·completion + 50·satisfaction (null
+  while satisfaction is null).
+- Every rate has its denominator beside it (`denominators`); `source=raw` answers from the raw tables.
 """
 
 from __future__ import annotations

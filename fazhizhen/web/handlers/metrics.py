@@ -60,7 +60,15 @@ def _reader(fn: Reader) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 def _doc(summary: str, response: Any) -> Callable[[Handler], Handler]:
-    return endpoint(summary, roles=("bureau",), query=MetricsQuery, response=response)
+    """Declare a metrics reader; its description is the reader's own docstring and every definition."""
+
+    def mark(handler: Handler) -> Handler:
+        description = f"{handler.__doc__ or ''}\n\n{metrics.__doc__ or ''}".strip()
+        return endpoint(
+            summary, roles=("bureau",), query=MetricsQuery, response=response, description=description
+        )(handler)
+
+    return mark
 
 
 summary = _doc("Key figures of a range and place", SummaryOut)(_reader(metrics.summary))
