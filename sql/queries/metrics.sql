@@ -99,7 +99,9 @@ SELECT CASE $11::text
        sum(s.response_ms)::bigint AS response_ms, max(s.response_max) AS response_max,
        sum(s.substantive_ms)::bigint AS substantive_ms, sum(s.lateness_ms)::bigint AS lateness_ms,
        max(s.lateness_max) AS lateness_max,
-       fzz_histogram_sum(s.response_hist) AS response_hist, fzz_histogram_sum(s.lateness_hist) AS lateness_hist
+       -- merging histograms is the costly part: only the groupings that report percentiles do it
+       fzz_histogram_sum(s.response_hist) FILTER (WHERE $11::text IN ('all', 'place')) AS response_hist,
+       fzz_histogram_sum(s.lateness_hist) FILTER (WHERE $11::text IN ('all', 'place')) AS lateness_hist
 FROM src s
 WHERE $10::text IS NULL OR s.category = $10::text
 GROUP BY 1
