@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from fazhizhen.db.queries import Q
+from fazhizhen.repo import workers as workers_repo
 
 Record = dict[str, Any]
 
@@ -138,6 +139,7 @@ async def anonymise_resident(conn: asyncpg.Connection, resident_id: int) -> bool
     async with conn.transaction():
         await conn.execute(Q.anonymise_resident_messages, resident_id)
         await conn.execute(Q.anonymise_resident_ratings, resident_id)
+        await workers_repo.erase_for_resident(conn, resident_id)  # while resident_id still links them
         await conn.execute(Q.anonymise_resident_questions, resident_id)
         await conn.execute(Q.revoke_resident_tokens, resident_id)
         return await conn.fetchval(Q.delete_resident, resident_id) is not None
@@ -148,6 +150,7 @@ async def purge_older_than(conn: asyncpg.Connection, days: int) -> int:
     async with conn.transaction():
         await conn.execute(Q.purge_old_messages, days)
         await conn.execute(Q.purge_old_ratings, days)
+        await workers_repo.purge_older_than(conn, days)
         count: int = await conn.fetchval(Q.purge_old_questions, days)
         await conn.execute(Q.purge_old_login_attempts, days)
         await conn.execute(Q.purge_old_rate_counters)

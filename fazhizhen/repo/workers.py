@@ -116,3 +116,16 @@ async def set_referral_outcome(
 ) -> Record | None:
     row = await conn.fetchrow(Q.set_referral_outcome, question_id, referral_id, outcome, note, account_id)
     return _one(row)
+
+
+async def erase_for_resident(conn: asyncpg.Connection, resident_id: int) -> None:
+    """Erase notes and referral notes on a resident's questions (call before their resident_id goes)."""
+    await conn.execute(Q.erase_resident_notes, resident_id)
+    await conn.execute(Q.erase_resident_referral_notes, resident_id)
+
+
+async def purge_older_than(conn: asyncpg.Connection, days: int) -> None:
+    """Erase notes, referral notes and offline residents' names and phones of old questions."""
+    await conn.execute(Q.purge_old_notes, days)
+    await conn.execute(Q.purge_old_referral_notes, days)
+    await conn.execute(Q.purge_old_offline_askers, days)

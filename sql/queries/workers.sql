@@ -94,3 +94,29 @@ WHERE q.community_id IN (SELECT community_id FROM worker_communities WHERE worke
   AND ($3::bigint IS NULL OR r.id < $3)
 ORDER BY r.id DESC
 LIMIT $4;
+
+-- name: erase_resident_notes
+-- Before a resident's questions lose their resident_id: the internal texts about them go too.
+UPDATE question_notes SET content = NULL, erased_at = now()
+WHERE erased_at IS NULL AND question_id IN (SELECT id FROM questions WHERE resident_id = $1);
+
+-- name: erase_resident_referral_notes
+UPDATE question_referrals SET note = NULL, outcome_note = NULL
+WHERE (note IS NOT NULL OR outcome_note IS NOT NULL)
+  AND question_id IN (SELECT id FROM questions WHERE resident_id = $1);
+
+-- name: purge_old_notes
+UPDATE question_notes n SET content = NULL, erased_at = now()
+FROM questions q
+WHERE q.id = n.question_id AND n.erased_at IS NULL AND q.created_at < now() - make_interval(days => $1);
+
+-- name: purge_old_referral_notes
+UPDATE question_referrals r SET note = NULL, outcome_note = NULL
+FROM questions q
+WHERE q.id = r.question_id AND (r.note IS NOT NULL OR r.outcome_note IS NOT NULL)
+  AND q.created_at < now() - make_interval(days => $1);
+
+-- name: purge_old_offline_askers
+UPDATE offline_askers a SET name = NULL, phone = NULL, erased_at = now()
+FROM questions q
+WHERE q.id = a.question_id AND a.erased_at IS NULL AND q.created_at < now() - make_interval(days => $1);

@@ -8,6 +8,8 @@ import io
 import re
 from typing import Any
 
+from fazhizhen.keys import DB_POOL
+from fazhizhen.services import privacy
 from tests.factories import PASSWORD, Api
 
 NOTE_MARK = "内部备注-仅工作人员可见-7731"
@@ -304,3 +306,30 @@ async def test_ledger_carries_level_channel_and_referrals_but_no_notes(api: Api)
     assert got["转介"] == "人民调解（已解决）；12345 热线（办理中）"
     plain = by_id[str(online["id"])]
     assert (plain["提问渠道"], plain["代问社工"], plain["转介"], plain["解决层级"]) == ("小程序", "", "", "")
+
+
+async def test_erasure_and_purge_reach_internal_texts(api: Api) -> None:
+    """A resident's erasure, and the retention purge, also erase notes, referral notes and offline residents."""
+    city = await api.city()
+    lawyer = await api.lawyer()
+    await api.duty(city.community_id, lawyer)
+    worker = await api.worker([city.community_id])
+    resident = await api.resident()
+    q = await api.ask(resident, city.community_id)
+    await api.ok("POST", f"/questions/{q['id']}/notes", worker, {"content": NOTE_MARK}, status=201)
+    ref_body = {"to": "mediation", "note": REFERRAL_MARK}
+    await api.ok("POST", f"/questions/{q['id']}/referrals", worker, ref_body, status=201)
+    assert (await api.call("DELETE", "/me", resident))[0] == 204
+    bureau = await api.bureau()
+    [note] = await api.ok("GET", f"/questions/{q['id']}/notes", bureau)
+    [ref] = await api.ok("GET", f"/questions/{q['id']}/referrals", bureau)
+    assert note["content"] is None and ref["note"] is None and ref["to"] == "mediation"
+
+    body = {"community_id": city.community_id, "content": "帮老人问问继承的事情", "resident_name": "钱老伯"}
+    offline = await api.ok("POST", "/worker/questions", worker, body | {"resident_phone": "13700001234"}, status=201)
+    await api.ok("POST", f"/questions/{offline['id']}/notes", worker, {"content": NOTE_MARK}, status=201)
+    async with api.client.app[DB_POOL].acquire() as conn:
+        await privacy.purge(conn, 0)
+    seen = await api.ok("GET", f"/questions/{offline['id']}", worker)
+    assert seen["offline_resident"] == {"name": None, "phone": None}
+    assert [n["content"] for n in seen["notes"]] == [None]
