@@ -91,7 +91,7 @@ WHERE q.resident_id = $1 ORDER BY m.question_id, m.id;
 SELECT created_at, expires_at, revoked_at FROM auth_tokens WHERE resident_id = $1 ORDER BY created_at;
 
 -- name: anonymise_resident_messages
-UPDATE messages m SET content = NULL
+UPDATE messages m SET content = ''
 FROM questions q WHERE q.id = m.question_id AND q.resident_id = $1;
 
 -- name: anonymise_resident_ratings
@@ -100,7 +100,7 @@ UPDATE ratings SET resident_id = NULL, comment = NULL WHERE resident_id = $1;
 -- name: anonymise_resident_questions
 -- Open questions are withdrawn (closed, unanswered) so nobody is asked to answer an empty question.
 WITH gone AS (
-    UPDATE questions SET content = NULL, rating_comment = NULL, resident_id = NULL,
+    UPDATE questions SET content = '', rating_comment = NULL, resident_id = NULL,
         anonymised_at = coalesce(anonymised_at, now()), updated_at = now(),
         status = CASE WHEN status IN ('pending', 'escalated', 'claimed') THEN 'closed' ELSE status END,
         closed_at = CASE WHEN status IN ('pending', 'escalated', 'claimed') THEN now() ELSE closed_at END
@@ -118,10 +118,10 @@ RETURNING id;
 UPDATE auth_tokens SET revoked_at = now() WHERE resident_id = $1 AND revoked_at IS NULL;
 
 -- name: purge_old_messages
-UPDATE messages m SET content = NULL
+UPDATE messages m SET content = ''
 FROM questions q
 WHERE q.id = m.question_id AND q.anonymised_at IS NULL AND q.created_at < now() - make_interval(days => $1)
-  AND m.content IS NOT NULL;
+  AND m.content <> '';
 
 -- name: purge_old_ratings
 UPDATE ratings r SET comment = NULL, resident_id = NULL
@@ -130,7 +130,7 @@ WHERE q.id = r.question_id AND q.anonymised_at IS NULL AND q.created_at < now() 
 
 -- name: purge_old_questions
 WITH gone AS (
-    UPDATE questions SET content = NULL, rating_comment = NULL, resident_id = NULL, anonymised_at = now(),
+    UPDATE questions SET content = '', rating_comment = NULL, resident_id = NULL, anonymised_at = now(),
         updated_at = now()
     WHERE anonymised_at IS NULL AND created_at < now() - make_interval(days => $1)
     RETURNING id
