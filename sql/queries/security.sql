@@ -5,7 +5,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id, at;
 
 -- name: list_audit
--- Newest first, keyset-paged by id; every filter optional.
+-- Newest first, keyset-paged by (at, id) from the row `before_id`; every filter optional.
 SELECT id, at, actor_role, actor_id, action, target_type, target_id, success, client_addr, request_id, details
 FROM audit_log
 WHERE ($1::text IS NULL OR actor_role = $1)
@@ -16,9 +16,10 @@ WHERE ($1::text IS NULL OR actor_role = $1)
   AND ($6::boolean IS NULL OR success = $6)
   AND ($7::timestamptz IS NULL OR at >= $7)
   AND ($8::timestamptz IS NULL OR at < $8)
-  AND ($9::bigint IS NULL OR id < $9)
+  AND ($9::bigint IS NULL OR (at, id) < (SELECT b.at, b.id FROM audit_log b WHERE b.id = $9))
   AND ($10::text IS NULL OR client_addr = $10)
-ORDER BY id DESC
+-- by time, then id: concurrent requests can commit ids out of their transactions' time order
+ORDER BY at DESC, id DESC
 LIMIT $11;
 
 -- name: insert_login_attempt
