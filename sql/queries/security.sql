@@ -5,7 +5,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id, at;
 
 -- name: list_audit
--- Newest first, keyset-paged by id; every filter optional.
+-- Newest first, keyset-paged by (at, id) from the row `before_id`; every filter optional.
 SELECT id, at, actor_role, actor_id, action, target_type, target_id, success, client_addr, request_id, details
 FROM audit_log
 WHERE ($1::text IS NULL OR actor_role = $1)
@@ -16,9 +16,10 @@ WHERE ($1::text IS NULL OR actor_role = $1)
   AND ($6::boolean IS NULL OR success = $6)
   AND ($7::timestamptz IS NULL OR at >= $7)
   AND ($8::timestamptz IS NULL OR at < $8)
-  AND ($9::bigint IS NULL OR id < $9)
+  AND ($9::bigint IS NULL OR (at, id) < (SELECT b.at, b.id FROM audit_log b WHERE b.id = $9))
   AND ($10::text IS NULL OR client_addr = $10)
-ORDER BY id DESC
+-- by time, then id: concurrent requests can commit ids out of their transactions' time order
+ORDER BY at DESC, id DESC
 LIMIT $11;
 
 -- name: insert_login_attempt
@@ -91,7 +92,7 @@ WHERE q.resident_id = $1 ORDER BY m.question_id, m.id;
 SELECT created_at, expires_at, revoked_at FROM auth_tokens WHERE resident_id = $1 ORDER BY created_at;
 
 -- name: anonymise_resident_messages
-UPDATE messages m SET content = NULL
+UPDATE messages m SET content = ''
 FROM questions q WHERE q.id = m.question_id AND q.resident_id = $1;
 
 -- name: anonymise_resident_ratings
@@ -100,7 +101,7 @@ UPDATE ratings SET resident_id = NULL, comment = NULL WHERE resident_id = $1;
 -- name: anonymise_resident_questions
 -- Open questions are withdrawn (closed, unanswered) so nobody is asked to answer an empty question.
 WITH gone AS (
-    UPDATE questions SET content = NULL, rating_comment = NULL, resident_id = NULL,
+    UPDATE questions SET content = '', rating_comment = NULL, resident_id = NULL,
         anonymised_at = coalesce(anonymised_at, now()), updated_at = now(),
         status = CASE WHEN status IN ('pending', 'escalated', 'claimed') THEN 'closed' ELSE status END,
         closed_at = CASE WHEN status IN ('pending', 'escalated', 'claimed') THEN now() ELSE closed_at END
@@ -118,10 +119,10 @@ RETURNING id;
 UPDATE auth_tokens SET revoked_at = now() WHERE resident_id = $1 AND revoked_at IS NULL;
 
 -- name: purge_old_messages
-UPDATE messages m SET content = NULL
+UPDATE messages m SET content = ''
 FROM questions q
 WHERE q.id = m.question_id AND q.anonymised_at IS NULL AND q.created_at < now() - make_interval(days => $1)
-  AND m.content IS NOT NULL;
+  AND m.content <> '';
 
 -- name: purge_old_ratings
 UPDATE ratings r SET comment = NULL, resident_id = NULL
@@ -130,7 +131,7 @@ WHERE q.id = r.question_id AND q.anonymised_at IS NULL AND q.created_at < now() 
 
 -- name: purge_old_questions
 WITH gone AS (
-    UPDATE questions SET content = NULL, rating_comment = NULL, resident_id = NULL, anonymised_at = now(),
+    UPDATE questions SET content = '', rating_comment = NULL, resident_id = NULL, anonymised_at = now(),
         updated_at = now()
     WHERE anonymised_at IS NULL AND created_at < now() - make_interval(days => $1)
     RETURNING id

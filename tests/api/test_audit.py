@@ -21,7 +21,7 @@ async def test_logins_admin_changes_and_reads_are_recorded(api: Api) -> None:
     await api.ok("GET", f"/questions/{q['id']}", bureau)
     page = await api.ok("GET", "/admin/audit?limit=500", bureau)
     items = page["items"]
-    assert [e["id"] for e in items] == sorted((e["id"] for e in items), reverse=True)  # newest first
+    assert [e["at"] for e in items] == sorted((e["at"] for e in items), reverse=True)  # newest first
     logins = [(e["success"], e["details"]["username"]) for e in items if e["action"] == "auth.login"]
     assert (False, "bureau-admin") in logins and (True, "bureau-admin") in logins
     assert all(e["client_addr"] == "127.0.0.1" for e in items)

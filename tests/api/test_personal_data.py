@@ -121,11 +121,11 @@ async def test_delete_me_anonymises_but_keeps_statistics(api: Api, db_dsn: str) 
     by_id = {r["id"]: r for r in rows}
     a, o = by_id[answered["id"]], by_id[still_open["id"]]
     assert (
-        a["content"] is None and a["resident_id"] is None and a["rating"] == 4 and a["rating_comment"] is None
+        a["content"] == "" and a["resident_id"] is None and a["rating"] == 4 and a["rating_comment"] is None
     )
     assert a["first_answered_at"] is not None and a["category"] == "neighbor"
-    assert o["status"] == "closed" and o["content"] is None  # withdrawn, not left in a queue
-    assert [m["content"] for m in msgs] == [None]
+    assert o["status"] == "closed" and o["content"] == ""  # withdrawn, not left in a queue
+    assert [m["content"] for m in msgs] == [""]
     assert who["openid"] is None and who["deleted_at"] is not None
     assert ratings[0]["comment"] is None and ratings[0]["resident_id"] is None
     # the lawyer no longer sees it in the queue; the same openid starts afresh
@@ -156,7 +156,7 @@ async def test_purge_cli_anonymises_old_content(api: Api, db_dsn: str) -> None:
         rows = {r["id"]: r for r in await conn.fetch("SELECT id, content, resident_id FROM questions")}
     finally:
         await conn.close()
-    assert rows[old["id"]]["content"] is None and rows[old["id"]]["resident_id"] is None
+    assert rows[old["id"]]["content"] == "" and rows[old["id"]]["resident_id"] is None
     assert rows[new["id"]]["content"] == "新问题新问题"
 
 
