@@ -26,7 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "fuzz-password-2026"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
-SKIP = {"/api/v1/docs/assets/{name}"}
+# /auth/wechat answers 503 by design while WeChat is not configured or not reachable (here: never);
+# its behaviour against a fake WeChat, failures included, is tested in tests/api/test_wechat.py.
+SKIP = {"/api/v1/docs/assets/{name}", "/api/v1/auth/wechat"}
 
 
 def _free_port() -> int:
