@@ -70,6 +70,8 @@ def translate(exc: Exception) -> Exception:
         | asyncpg.InterfaceError
         | asyncpg.CannotConnectNowError
         | asyncpg.AdminShutdownError
+        # raised when a pooled connection is torn down mid-operation, e.g. while PostgreSQL restarts
+        | asyncpg.InternalClientError
         | ConnectionError
         | OSError,
     ):

@@ -42,3 +42,15 @@ def test_migrations_are_numbered_uniquely_in_order() -> None:
     files = migration_files()
     versions = [v for v, _, _ in files]
     assert versions == sorted(set(versions)) and versions[0] == 1
+
+
+def test_connection_failures_become_503() -> None:
+    import asyncpg
+
+    from fazhizhen.db.pool import translate
+    from fazhizhen.errors import Unavailable
+
+    for exc in (asyncpg.InternalClientError("x"), asyncpg.InterfaceError("x"), ConnectionResetError()):
+        assert isinstance(translate(exc), Unavailable)
+    other = ValueError("not a database problem")
+    assert translate(other) is other
