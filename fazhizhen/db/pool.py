@@ -54,6 +54,26 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
+async def probe(dsn: str, seconds: float = 2.0) -> str | None:
+    """None when a fresh connection to `dsn` answers `SELECT 1` within `seconds`, else the failure's name.
+
+    A fresh connection, not the pool: readiness must not wait behind requests that hold every pooled
+    connection, or behind a pooled connection still being torn down after the server went away.
+    """
+
+    try:
+        conn = await asyncpg.connect(dsn, timeout=seconds, command_timeout=seconds)
+    except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        return type(exc).__name__
+    try:
+        await conn.fetchval("SELECT 1")
+    except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        return type(exc).__name__
+    finally:
+        conn.terminate()
+    return None
+
+
 def translate(exc: Exception) -> Exception:
     """Map a driver error to a domain error (the one place asyncpg errors are interpreted)."""
     if isinstance(exc, asyncpg.UniqueViolationError):

@@ -7,7 +7,8 @@ import asyncio
 from aiohttp import web
 
 from fazhizhen import observability as obs
-from fazhizhen.keys import DB_POOL
+from fazhizhen.db.pool import probe
+from fazhizhen.keys import DB_POOL, DSN
 from fazhizhen.models.responses import HealthOut, ReadyOut
 from fazhizhen.services import ops
 from fazhizhen.web.jsonio import respond
@@ -28,11 +29,12 @@ async def healthz(request: web.Request) -> web.Response:
 )
 async def readyz(request: web.Request) -> web.Response:
     try:
-        async with asyncio.timeout(2):
-            async with request.app[DB_POOL].acquire() as conn:
-                await conn.fetchval("SELECT 1")
-    except Exception as exc:  # any failure to answer means not ready
-        return respond({"status": "unavailable", "database": type(exc).__name__}, status=503)
+        async with asyncio.timeout(3):
+            failure = await probe(request.app[DSN], seconds=2)
+    except TimeoutError:
+        failure = "TimeoutError"
+    if failure is not None:
+        return respond({"status": "unavailable", "database": failure}, status=503)
     return respond({"status": "ok", "database": "ok"})
 
 
