@@ -39,24 +39,6 @@ def _pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _postgres_pids_using(pgdata: Path) -> list[int]:
-    """Live postgres processes whose command line names this data directory (or its children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            comm = (entry / "comm").read_text().strip()
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if comm in ("postgres", "postmaster") and (str(pgdata) in cmdline or "postgres:" in cmdline):
-            pid = int(entry.name)
-            if _pid_alive(pid):
-                found.append(pid)
-    return found
-
-
 @contextlib.contextmanager
 def _locked(data_dir: Path) -> Iterator[None]:
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -160,15 +142,19 @@ class EmbeddedPostgres:
         log.warning("embedded_postgres_old_processes_linger", pgdata=str(self.pgdata))
 
     def _orphans(self) -> list[int]:
-        """Backends of this data directory left behind by a killed postmaster (parent gone)."""
+        """Live postgres processes still working in this data directory (a killed postmaster's children)."""
         out = []
-        for pid in _postgres_pids_using(self.pgdata):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            if not _is_postgres(pid) or not _pid_alive(pid):
+                continue
             try:
-                environ_cwd = os.readlink(f"/proc/{pid}/cwd")
+                if Path(os.readlink(entry / "cwd")) == self.pgdata:
+                    out.append(pid)
             except OSError:
                 continue
-            if Path(environ_cwd) == self.pgdata:
-                out.append(pid)
         return out
 
     def _bin(self, name: str) -> str:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import AsyncIterator
 
 import asyncpg
 
 from fazhizhen.db.embedded import EmbeddedPostgres
 from fazhizhen.errors import Conflict, InvalidInput, Unavailable
 from fazhizhen.settings import Settings
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -97,23 +93,3 @@ def translate(exc: Exception) -> Exception:
     ):
         return Unavailable("数据库暂时不可用，请稍后再试")
     return exc
-
-
-def wrap_db_errors(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Decorator: run `fn`, translating driver errors into domain errors."""
-    import functools
-
-    @functools.wraps(fn)
-    async def inner(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(*args, **kwargs)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            new = translate(exc)
-            if new is exc:
-                raise
-            raise new from exc
-
-    return inner
-
-
-Record = dict[str, Any]
