@@ -29,14 +29,15 @@ async def test_acknowledged_questions_survive_kill9_and_escalate_after_restart(d
         task = asyncio.create_task(load.run(stop))
         assert await wait_for(lambda: _at_least(load.acked, 30), 10)
         server.kill()  # mid-flight: some requests are in the server, some commits in PostgreSQL
-        killed_with = len(load.acked)
         await asyncio.sleep(0.3)
         stop.set()
         await task
     finally:
         server.stop()
+    # A 201 the server wrote just before SIGKILL may still be read by the client after kill()
+    # returns, so the count of acks is not frozen at the kill; what matters is that every one of
+    # them is in the database (below).
     assert load.failed > 0, "the load generator should have seen the server vanish"
-    assert len(load.acked) == killed_with
 
     conn = await connect(db_dsn)
     try:
