@@ -54,9 +54,13 @@ SWEEP_SECONDS = Histogram(
     registry=REGISTRY,
 )
 SWEEP_FAILURES = Counter("fazhizhen_sweep_failures", "Sweeps that raised", registry=REGISTRY)
+# One outcome per delivery attempt, so the outcomes of a channel sum to its attempts:
+# delivered; retried (failed, another attempt is scheduled); dead (failed for good: refused permanently or
+# out of attempts); skipped (nothing to send: channel not configured, no subscriber).
+NOTIFICATION_OUTCOMES = ("delivered", "retried", "dead", "skipped")
 NOTIFICATIONS = Counter(
     "fazhizhen_notifications",
-    "Notification attempts by channel (wechat, sse, ...) and outcome (sent, failed, skipped)",
+    "Notification delivery attempts by channel (wechat, webhook) and outcome (delivered, retried, dead, skipped)",
     ["channel", "outcome"],
     registry=REGISTRY,
 )
@@ -101,8 +105,14 @@ def question_event(event: str, n: int = 1) -> None:
 
 
 def notification(channel: str, outcome: str) -> None:
-    """Count one notification attempt."""
+    """Count one notification delivery attempt by its outcome (one of NOTIFICATION_OUTCOMES)."""
     NOTIFICATIONS.labels(channel, outcome).inc()
+
+
+def declare_notification_channel(channel: str) -> None:
+    """Create a channel's outcome series at zero (a counter that appears only at its first failure hides it)."""
+    for outcome in NOTIFICATION_OUTCOMES:
+        NOTIFICATIONS.labels(channel, outcome)
 
 
 def sweep_done(seconds: float, escalated: int, alerted: int) -> None:

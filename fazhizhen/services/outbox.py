@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from fazhizhen import observability as obs
 from fazhizhen.log import get_logger
 from fazhizhen.repo import notify as repo
 
@@ -75,10 +76,12 @@ async def deliver_one(
         except Skip as exc:
             await repo.outbox_mark_skipped(conn, row["id"], str(exc))
             result.skipped += 1
+            outcome_name = "skipped"
             log.info("notification_skipped", reason=str(exc), **ids)
         except PermanentFailure as exc:
             await repo.outbox_mark_failed(conn, row["id"], str(exc), 0, row["attempts"] + 1)
             result.dead += 1
+            outcome_name = "dead"
             log.warning("notification_dead", error=str(exc), attempts=row["attempts"] + 1, **ids)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -86,9 +89,11 @@ async def deliver_one(
             outcome = await repo.outbox_mark_failed(conn, row["id"], error, retry_in, policy.max_attempts)
             if outcome["status"] == "dead":
                 result.dead += 1
+                outcome_name = "dead"
                 log.warning("notification_dead", error=error, attempts=outcome["attempts"], **ids)
             else:
                 result.failed += 1
+                outcome_name = "retried"
                 log.info(
                     "notification_retry",
                     error=error,
@@ -100,7 +105,10 @@ async def deliver_one(
             await repo.outbox_mark_sent(conn, row["id"])
             result.sent += 1
             result.by_channel[row["channel"]] = result.by_channel.get(row["channel"], 0) + 1
+            outcome_name = "delivered"
             log.info("notification_sent", kind=row["kind"], **ids)
+    # counted once the outcome is committed: a rolled-back attempt (process dying mid-send) is not one
+    obs.notification(row["channel"], outcome_name)
     return True
 
 
@@ -116,6 +124,8 @@ async def deliver_due(
     """Deliver due rows with `workers` concurrent deliverers until none is due, `max_rows`, or a stop."""
     result = DeliveryResult()
     budget = [max_rows]
+    for channel in senders:  # every series exists from the first run, so rate() and alerts see zeros
+        obs.declare_notification_channel(channel)
 
     async def worker() -> None:
         while not stopping() and budget[0] > 0:
