@@ -26,18 +26,12 @@ async def _with_conn(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) ->
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from fazhizhen.app import create_app
+    from fazhizhen.web.lifecycle import serve_until_signalled
 
-    web.run_app(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        shutdown_timeout=settings.shutdown_timeout_seconds,
-        access_log=None,
-        print=lambda *a: None,
-    )
+    app = create_app(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    asyncio.run(serve_until_signalled(app, host, port, settings.shutdown_timeout_seconds))
     return 0
 
 

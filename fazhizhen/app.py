@@ -9,12 +9,13 @@ from aiohttp import web
 from fazhizhen import observability
 from fazhizhen.db.migrate import migrate
 from fazhizhen.db.pool import create_pool, database
-from fazhizhen.keys import DB_POOL, DSN, SCHEDULER, SCHEDULER_JOBS, SETTINGS
+from fazhizhen.keys import DB_POOL, DSN, INFLIGHT, SCHEDULER, SCHEDULER_JOBS, SETTINGS
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.runtime import setup_realtime
 from fazhizhen.scheduler.runner import InFlight, build_scheduler, stop_scheduler
 from fazhizhen.settings import Settings
 from fazhizhen.web import middleware, security
+from fazhizhen.web.lifecycle import InFlightRequests, track_requests
 from fazhizhen.web.routes import setup_routes
 
 log = get_logger("fazhizhen.app")
@@ -75,8 +76,15 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     """The web application; with `dsn` it uses that database instead of resolving one from settings."""
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[observability.measure, middleware.request_context, security.audit_middleware, middleware.errors],
+        middlewares=[
+            track_requests,  # outermost: the graceful stop waits for every request it counts
+            observability.measure,
+            middleware.request_context,
+            security.audit_middleware,
+            middleware.errors,
+        ],
     )
+    app[INFLIGHT] = InFlightRequests()
     security.setup_security(app)
     app[SETTINGS] = settings
     settings.apply_password_cost()

@@ -13,6 +13,7 @@ from fazhizhen.settings import Settings
 
 if TYPE_CHECKING:
     from fazhizhen.realtime.runtime import Realtime
+    from fazhizhen.web.lifecycle import InFlightRequests
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
@@ -23,3 +24,5 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 # jobs other contexts add for the scheduler (started after them): name -> (async fn, every seconds)
 SCHEDULER_JOBS = web.AppKey("scheduler_jobs", dict[str, tuple[Any, float]])
 REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
+# requests being handled, for the graceful stop (fazhizhen/web/lifecycle.py)
+INFLIGHT: web.AppKey[InFlightRequests] = web.AppKey("inflight")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -10,14 +11,16 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from subprocess import DEVNULL
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.harness import running_server, seed_city
 from fazhizhen.app import create_app
 from fazhizhen.db.embedded import EmbeddedPostgres
 from fazhizhen.db.migrate import migrate
@@ -25,6 +28,7 @@ from fazhizhen.db.pool import connect
 from fazhizhen.services.auth import create_or_reset_bureau
 from tests.conftest import ROOT, make_settings
 from tests.factories import PASSWORD
+from tests.faults.load import wait_for
 
 
 async def _poll(fn, want: int, deadline_s: float = 20.0) -> float:  # type: ignore[no-untyped-def]
@@ -203,3 +207,68 @@ async def test_sigterm_finishes_in_flight_request_stops_embedded_postgres_and_ex
         assert event in err, err
     assert not (pgdata / "postmaster.pid").exists()
     print(f"SIGTERM to exit 0: {took:.2f}s")
+
+
+async def _in_progress(base: str) -> float:
+    """fazhizhen_http_requests_in_progress, the scrape itself included."""
+    async with aiohttp.ClientSession() as s, s.get(base + "/metrics") as r:
+        text = await r.text()
+    return next(float(line.split()[1]) for line in text.splitlines() if line.startswith(IN_PROGRESS))
+
+
+IN_PROGRESS = "fazhizhen_http_requests_in_progress "
+
+
+async def test_sigterm_lets_a_slow_request_body_arrive_and_answers_201(
+    own_pg: EmbeddedPostgres, tmp_path: Path
+) -> None:
+    assert own_pg.uri
+    env = {"FAZHIZHEN_LOG_LEVEL": "INFO", "FAZHIZHEN_SHUTDOWN_TIMEOUT_SECONDS": "10"}
+    async with running_server(own_pg.uri, tmp_path, **env) as server:
+        conn = await asyncpg.connect(own_pg.uri)
+        try:
+            city = await seed_city(conn, residents=1)
+        finally:
+            await conn.close()
+        body = json.dumps(
+            {"community_id": city.community_ids[0], "content": "邻居装修噪音太大，怎么办？", "category": "neighbor"}
+        ).encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /api/v1/questions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {city.resident_tokens[0]}\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:20]
+        )
+        await writer.drain()
+        # the handler is waiting for the rest of the body (the scrape counts itself too)
+        assert await wait_for(lambda: _eq(_in_progress(server.base), 2.0), 10)
+
+        signalled = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert await wait_for(lambda: asyncio.to_thread(_refuses, server.port), 5), "still accepting"
+        writer.write(body[20:])  # the rest of the body arrives after SIGTERM
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        code = await asyncio.to_thread(server.proc.wait, 30)
+        took = time.monotonic() - signalled
+
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 201"), reply[:500]
+    assert b"Connection: close" in head  # the client is told to go elsewhere next time
+    question_id = json.loads(payload)["id"]
+    conn = await asyncpg.connect(own_pg.uri)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM questions WHERE id = $1", question_id) == 1
+    finally:
+        await conn.close()
+    log = server.log_path.read_text()
+    assert code == 0, log[-3000:]
+    for event in ("shutdown_started", "shutdown_drained", "scheduler_stopped", "shutdown_done"):
+        assert event in log, log[-3000:]
+    print(f"slow body: SIGTERM to exit 0 in {took:.2f}s")
+
+
+async def _eq(value: Awaitable[float], want: float) -> bool:
+    return await value == want
