@@ -1,5 +1,6 @@
 """Scenario 2, sweep: 100,000 questions falling due at once, escalated by the service's own sweep
-(`fazhizhen.services.escalation.sweep`, per-question INFO logs to a file as in production), against one
+(`fazhizhen.services.escalation.sweep`, INFO logs to a file as in production: a line per question, or one
+per batch of over 100), against one
 bare set-based UPDATE of the same rows; then the cost of a sweep over 1,000,000 open questions none of
 which is due, with the plan showing the partial index."""
 
@@ -107,7 +108,8 @@ async def run(bench: Bench) -> dict[str, Any]:
         "how": f"{open_n:,} pending questions not due and {due_n:,} due, generated with one "
         f"`INSERT … SELECT generate_series` ({gen_s:.1f} s). The anchor UPDATE runs first and is rolled "
         "back; then `escalation.sweep()` (the scheduler's job: 5,000-row batches, each a single statement "
-        "that moves the rows and writes their `question_events`, SKIP LOCKED) runs until nothing is due.",
+        "that moves the rows and writes their `question_events`, SKIP LOCKED; INFO logs to a file, one line "
+        "per batch) runs until nothing is due.",
         "figures": figures,
         "details": "<details><summary>Plan of <code>escalate_due</code> with nothing due</summary>\n\n"
         f"```\n{plan}\n```\n</details>",

@@ -14,6 +14,14 @@ due AS (
     LIMIT $2
     FOR UPDATE OF q SKIP LOCKED
 ),
+first_pool AS (  -- each district's pool, read once per batch rather than once per question
+    SELECT DISTINCT ON (p.district_id) p.district_id, p.id FROM pools p ORDER BY p.district_id, p.id
+),
+target AS (
+    SELECT due.id, due.assigned_lawyer_id,
+           coalesce(dp.id, (SELECT f.id FROM first_pool f WHERE f.district_id IS NULL)) AS pool_id
+    FROM due LEFT JOIN first_pool dp ON dp.district_id = due.district_id
+),
 moved AS (
     UPDATE questions q
     SET status = 'escalated',
@@ -22,12 +30,10 @@ moved AS (
         alert_at = (SELECT at FROM clock) + make_interval(secs => $3),
         assigned_lawyer_id = NULL,
         updated_at = now(),
-        pool_id = coalesce(
-            (SELECT p.id FROM pools p WHERE p.district_id = due.district_id ORDER BY p.id LIMIT 1),
-            (SELECT p.id FROM pools p WHERE p.district_id IS NULL ORDER BY p.id LIMIT 1))
-    FROM due
-    WHERE q.id = due.id
-    RETURNING q.id, due.assigned_lawyer_id AS from_lawyer_id, q.pool_id, q.escalate_at, q.escalated_at
+        pool_id = target.pool_id
+    FROM target
+    WHERE q.id = target.id
+    RETURNING q.id, target.assigned_lawyer_id AS from_lawyer_id, q.pool_id, q.escalate_at, q.escalated_at
 ),
 events AS (
     INSERT INTO question_events (question_id, kind, level, actor_role, data, created_at)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import asyncpg
+import pytest
 
 from fazhizhen.services.escalation import sweep
 from tests.factories import Api
@@ -64,24 +65,29 @@ async def test_district_pool_preferred_over_city_pool(api: Api) -> None:
     assert pools == {q1["id"]: district_pool, q2["id"]: city_pool}
 
 
-async def test_concurrent_sweepers_escalate_each_question_once(api: Api, db_dsn: str) -> None:
+async def _due_questions(api: Api, n: int) -> tuple[asyncpg.Pool, int, list[int]]:
+    """`n` pending questions of one duty lawyer, written directly for speed, all due (oldest first)."""
     city = await api.city()
     lawyer, member = await api.lawyer(), await api.lawyer()
     await api.duty(city.community_id, lawyer)
     await api.pool([member])
     db = await _pool(api)
-    # 300 pending questions, written directly for speed, all due
     async with db.acquire() as conn:
-        resident = (await api.resident()).id
-        await conn.execute(
+        rows = await conn.fetch(
             """INSERT INTO questions (community_id, resident_id, category, content, status, assigned_lawyer_id,
                                       escalate_at)
-               SELECT $1, $2, 'neighbor', 'q' || g, 'pending', $3, now() - interval '1 second'
-               FROM generate_series(1, 300) g""",
+               SELECT $1, $2, 'neighbor', 'q' || g, 'pending', $3, now() - make_interval(secs => $4 + 1 - g)
+               FROM generate_series(1, $4::int) g RETURNING id""",
             city.community_id,
-            resident,
+            (await api.resident()).id,
             lawyer.id,
+            n,
         )
+    return db, lawyer.id, [r["id"] for r in rows]
+
+
+async def test_concurrent_sweepers_escalate_each_question_once(api: Api, db_dsn: str) -> None:
+    db, _, _ = await _due_questions(api, 300)
     pools = [await asyncpg.create_pool(db_dsn, min_size=1, max_size=1) for _ in range(4)]
     try:
         results = await asyncio.gather(*(sweep(p, api.settings, batch=25) for p in pools for _ in range(3)))
@@ -163,3 +169,31 @@ async def test_deadlines_missed_while_down_are_caught_at_start(make_api: object,
     assert status == "escalated"
     events = await api2.ok("GET", f"/questions/{q['id']}/events", bureau)
     assert [e["kind"] for e in events] == ["created", "routed", "escalated"]
+
+
+async def test_each_escalation_is_logged_once_per_question_or_in_its_batch_line(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    import structlog
+    from structlog.testing import capture_logs
+
+    from fazhizhen.services import escalation
+
+    db, lawyer_id, ids = await _due_questions(api, 5)
+    monkeypatch.setattr(escalation, "LOG_EACH_UP_TO", 2)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        with capture_logs() as logs:
+            result = await sweep(db, api.settings, batch=3)  # a batch of 3 (one line), then 2 (a line each)
+    finally:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    assert sorted(r["id"] for r in result.escalated) == ids
+    batched = [e for e in logs if e["event"] == "questions_escalated"]
+    single = [e for e in logs if e["event"] == "question_escalated"]
+    assert len(batched) == 1 and batched[0]["count"] == 3 and len(batched[0]["question_ids"]) == 3
+    assert batched[0]["lateness_seconds_max"] >= batched[0]["lateness_seconds_min"] > 0
+    assert len(single) == 2 and all(e["from_lawyer_id"] == lawyer_id for e in single)
+    logged = batched[0]["question_ids"] + [e["question_id"] for e in single]
+    assert sorted(logged) == ids

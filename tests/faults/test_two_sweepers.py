@@ -47,10 +47,14 @@ async def claimers(bases: list[str], city: City, stop: asyncio.Event, wins: Coun
 
 
 def log_events(path: Path, event: str) -> list[int]:
+    """Question ids logged as `event`, one line each, or in a batch's `questions_…` line (escalation.py)."""
+    batch_event = event.replace("question_", "questions_", 1)
     ids = []
     for line in path.read_text().splitlines():
         if f'"{event}"' in line:
             ids.append(json.loads(line)["question_id"])
+        elif f'"{batch_event}"' in line:
+            ids.extend(json.loads(line)["question_ids"])
     return ids
 
 
