@@ -26,40 +26,44 @@ async def community_routing_info(conn: asyncpg.Connection, community_id: int) ->
     return _one(await conn.fetchrow(Q.community_routing_info, community_id))
 
 
-async def community_duty_slots(conn: asyncpg.Connection, community_id: int) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.community_duty_slots, community_id)]
+async def submission_context(conn: asyncpg.Connection, community_id: int, resident_id: int | None) -> Record:
+    """Clock, community, roster, loads, pools and (for a resident) question usage, in one round trip."""
+    return dict(await conn.fetchrow(Q.submission_context, community_id, resident_id))
 
 
-async def lawyer_loads(conn: asyncpg.Connection, lawyer_ids: list[int]) -> dict[int, Record]:
-    """Open questions and last assignment time of each lawyer."""
-    return {r["lawyer_id"]: dict(r) for r in await conn.fetch(Q.lawyer_loads, lawyer_ids)}
-
-
-async def mark_lawyer_assigned(conn: asyncpg.Connection, lawyer_id: int) -> None:
-    await conn.execute(Q.mark_lawyer_assigned, lawyer_id)
+async def insert_routed_question(
+    conn: asyncpg.Connection,
+    values: Record,
+    created: Record,
+    routing_event: Record,
+) -> Record:
+    """Insert a question with its `created` and routing events and stamp the assignee, in one statement."""
+    row = await conn.fetchrow(
+        Q.insert_routed_question,
+        values["community_id"],
+        values["resident_id"],
+        values["category"],
+        values["category_source"],
+        values["content"],
+        values["status"],
+        values["assigned_lawyer_id"],
+        values["pool_id"],
+        values["escalate_at"],
+        values["escalated_at"],
+        values["escalation_reason"],
+        values["alert_at"],
+        created["actor_role"],
+        created["actor_id"],
+        created["data"],
+        routing_event["kind"],
+        routing_event["level"],
+        routing_event["data"],
+    )
+    return dict(row)
 
 
 async def list_pool_refs(conn: asyncpg.Connection) -> list[Record]:
     return [dict(r) for r in await conn.fetch(Q.list_pool_refs)]
-
-
-async def insert_question(conn: asyncpg.Connection, **v: Any) -> Record:
-    row = await conn.fetchrow(
-        Q.insert_question,
-        v["community_id"],
-        v["resident_id"],
-        v["category"],
-        v["category_source"],
-        v["content"],
-        v["status"],
-        v["assigned_lawyer_id"],
-        v["pool_id"],
-        v["escalate_at"],
-        v["escalated_at"],
-        v["escalation_reason"],
-        v["alert_at"],
-    )
-    return dict(row)
 
 
 async def insert_event(

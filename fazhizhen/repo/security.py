@@ -94,10 +94,6 @@ async def lock_resident_submissions(conn: asyncpg.Connection, resident_id: int) 
     await conn.execute(Q.lock_resident_submissions, resident_id)
 
 
-async def resident_question_usage(conn: asyncpg.Connection, resident_id: int) -> Record:
-    return dict(await conn.fetchrow(Q.resident_question_usage, resident_id))
-
-
 async def set_question_review_flag(conn: asyncpg.Connection, question_id: int, flag: str) -> None:
     await conn.execute(Q.set_question_review_flag, question_id, flag)
 

@@ -25,23 +25,45 @@ Record = dict[str, Any]
 OPEN_STATUSES = ("pending", "escalated", "claimed")
 
 
-def _slot(r: Record) -> routing.DutySlot:
-    return routing.DutySlot(r["lawyer_id"], r["weekday"], r["start_time"], r["end_time"])
+def decide(
+    context: Record, settings: Settings, now: Any | None = None
+) -> tuple[int | None, routing.PoolRef | None]:
+    """The routing rules applied to a `submission_context` row: the on-duty lawyer to receive a new
+    question at `now` (default: the row's clock), or else the pool it goes to at once."""
+    now = context["now"] if now is None else now
+    slots = [
+        routing.DutySlot(*slot)
+        for slot in zip(
+            context["slot_lawyer_ids"] or [],
+            context["slot_weekdays"] or [],
+            context["slot_starts"] or [],
+            context["slot_ends"] or [],
+            strict=True,
+        )
+    ]
+    lawyers = routing.on_duty(slots, now, ZoneInfo(settings.timezone))
+    if lawyers:
+        loads = {
+            lid: (n, last)
+            for lid, n, last in zip(
+                context["load_lawyer_ids"], context["load_open"], context["load_last_assigned"], strict=True
+            )
+        }
+        candidates = [routing.Candidate(lid, *loads[lid]) for lid in lawyers]
+        return routing.pick_lawyer(candidates), None
+    pools = [
+        routing.PoolRef(pid, district)
+        for pid, district in zip(context["pool_ids"] or [], context["pool_districts"] or [], strict=True)
+    ]
+    return None, routing.pool_for(context["district_id"], pools)
 
 
 async def route(
     conn: asyncpg.Connection, settings: Settings, community_id: int, district_id: int | None, now: Any
 ) -> tuple[int | None, routing.PoolRef | None]:
-    """The on-duty lawyer to receive a new question at `now`, or else the pool it goes to at once."""
-    slots = [_slot(r) for r in await repo.community_duty_slots(conn, community_id)]
-    lawyers = routing.on_duty(slots, now, ZoneInfo(settings.timezone))
-    if lawyers:
-        loads = await repo.lawyer_loads(conn, lawyers)
-        candidates = [
-            routing.Candidate(lid, loads[lid]["open_questions"], loads[lid]["last_assigned_at"]) for lid in lawyers
-        ]
-        return routing.pick_lawyer(candidates), None
-    return None, await serving_pool(conn, district_id)
+    """The on-duty lawyer to receive a question of `community_id` at `now`, or else the pool it goes to."""
+    context = await repo.submission_context(conn, community_id, None)
+    return decide({**context, "district_id": district_id}, settings, now)
 
 
 async def serving_pool(conn: asyncpg.Connection, district_id: int | None) -> routing.PoolRef | None:
@@ -60,21 +82,26 @@ async def submit(
     content: str,
     category: str | None,
 ) -> Record:
-    """Create a question and route it in one transaction: to the on-duty lawyer, else straight to the pool."""
+    """Create a question and route it in one transaction: to the on-duty lawyer, else straight to the pool.
+
+    Round trips: BEGIN, the resident's lock, one read (limits and routing), one write (the question,
+    its events, the assignee's stamp), COMMIT.
+    """
     category_source = "resident"
     if category is None:
         from fazhizhen.services.classify import classify
 
         # off the event loop: the first call builds the tokenizer and tables (seconds)
         category, category_source = await asyncio.to_thread(classify, content), "classifier"
-    review = await screening.before_submit(conn, settings, actor, content)
+    review = await screening.before_submit(conn, settings, actor, community_id, content)
     async with conn.transaction():
-        await screening.check_limits(conn, settings, actor)
-        community = await repo.community_routing_info(conn, community_id)
-        if community is None:
+        limited = await screening.lock_limits(conn, actor)
+        context = await repo.submission_context(conn, community_id, limited)
+        screening.check_limits(settings, actor, context)
+        if context["community_id"] is None:
             raise InvalidInput.field("community_id", "社区不存在")
-        now = await repo.db_now(conn)
-        lawyer_id, pool = await route(conn, settings, community_id, community["district_id"], now)
+        now = context["now"]
+        lawyer_id, pool = decide(context, settings)
         values: Record = {
             "community_id": community_id,
             "resident_id": resident_id,
@@ -92,6 +119,11 @@ async def submit(
                 "escalation_reason": None,
                 "alert_at": None,
             }
+            event: Record = {
+                "kind": "routed",
+                "level": None,
+                "data": {"lawyer_id": lawyer_id, "escalate_at": values["escalate_at"].isoformat()},
+            }
         else:
             values |= {
                 "status": "escalated",
@@ -101,40 +133,23 @@ async def submit(
                 "escalation_reason": "no_lawyer_on_duty",
                 "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
             }
-        q = await repo.insert_question(conn, **values)
-        await screening.flag_question(conn, q, review)
-        if lawyer_id is not None:
-            await repo.mark_lawyer_assigned(conn, lawyer_id)
-        await repo.insert_event(
-            conn,
-            q["id"],
-            "created",
-            actor_role=actor.role,
-            actor_id=actor.id,
-            data={"community_id": community_id, "category": category, "category_source": category_source},
-        )
-        if lawyer_id is not None:
-            await repo.insert_event(
-                conn,
-                q["id"],
-                "routed",
-                actor_role="system",
-                data={"lawyer_id": lawyer_id, "escalate_at": q["escalate_at"].isoformat()},
-            )
-        else:
-            await repo.insert_event(
-                conn,
-                q["id"],
-                "escalated",
-                level=1,
-                actor_role="system",
-                data={
+            event = {
+                "kind": "escalated",
+                "level": 1,
+                "data": {
                     "from_lawyer_id": None,
-                    "pool_id": q["pool_id"],
+                    "pool_id": values["pool_id"],
                     "reason": "no_lawyer_on_duty",
                     "due_at": now.isoformat(),
                 },
-            )
+            }
+        created = {
+            "actor_role": actor.role,
+            "actor_id": actor.id,
+            "data": {"community_id": community_id, "category": category, "category_source": category_source},
+        }
+        q = await repo.insert_routed_question(conn, values, created, event)
+        await screening.flag_question(conn, q, review)
     obs.question_event("created")
     log.info(
         "question_created",
@@ -226,6 +241,11 @@ async def present_many(conn: asyncpg.Connection, qs: list[Record], who: Principa
     """Present several questions with their threads, fetched in one query."""
     threads = await repo.messages_for(conn, [q["id"] for q in qs]) if qs else {}
     return [present(q, threads.get(q["id"], []), who) for q in qs]
+
+
+def present_new(q: Record, who: Principal | None) -> Record:
+    """Present a question just created: its thread is empty, so nothing to fetch."""
+    return present(q, [], who)
 
 
 async def present_one(conn: asyncpg.Connection, q: Record, who: Principal | None) -> Record:

@@ -8,7 +8,9 @@ anything else uses the shared fixed-window counters in `rate_counters`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -24,13 +26,17 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-async def check_question(conn: asyncpg.Connection, settings: Settings, resident_id: int) -> None:
-    """429 if the resident is over the hourly or daily question limit or has too many open questions.
+async def lock_questions(conn: asyncpg.Connection, resident_id: int) -> None:
+    """Take the resident's submission lock, held until the transaction ends.
 
-    Call inside the transaction that inserts the question: the advisory lock is held until it ends.
+    Read the usage in a later statement (its own snapshot then counts every submission committed
+    before the lock was granted), check it with `check_question`, and insert in the same transaction.
     """
     await repo.lock_resident_submissions(conn, resident_id)
-    use = await repo.resident_question_usage(conn, resident_id)
+
+
+def check_question(settings: Settings, use: Mapping[str, Any]) -> None:
+    """429 if the usage (`open`, `last_hour`, `last_day`, their oldest, `now`) is over a question limit."""
     now = use["now"]
     if use["open"] >= settings.max_open_questions:
         raise RateLimited(

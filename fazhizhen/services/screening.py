@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from fazhizhen.log import get_logger
+from fazhizhen.repo import questions as questions_repo
 from fazhizhen.repo import security as repo
 from fazhizhen.services import ratelimit, wechat
 from fazhizhen.services.auth import Principal
@@ -15,20 +16,36 @@ from fazhizhen.settings import Settings
 log = get_logger("fazhizhen.screening")
 
 
+def screens_text(settings: Settings) -> bool:
+    """Whether residents' text goes to WeChat's content check (a slow outside call) before it is stored."""
+    return settings.wechat_content_check and wechat.configured(settings)
+
+
 async def before_submit(
-    conn: asyncpg.Connection, settings: Settings, actor: Principal, content: str
+    conn: asyncpg.Connection, settings: Settings, actor: Principal, community_id: int, content: str
 ) -> str | None:
-    """Outside the transaction: refuse early when over a limit, then screen the text (may be slow)."""
-    if actor.role != "resident":
+    """Outside the transaction, and only when the text goes to WeChat: refuse early when over a limit (no
+    WeChat call for a question that would be refused), then screen the text. Without screening the
+    check under the lock in the transaction is the only one: one read instead of two."""
+    if actor.role != "resident" or not screens_text(settings):
         return None
-    await ratelimit.check_question(conn, settings, actor.id)
+    ratelimit.check_question(settings, await questions_repo.submission_context(conn, community_id, actor.id))
     return await wechat.screen(conn, settings, actor.id, content)
 
 
-async def check_limits(conn: asyncpg.Connection, settings: Settings, actor: Principal) -> None:
-    """Inside the submitting transaction: the authoritative limit check under the resident's lock."""
+async def lock_limits(conn: asyncpg.Connection, actor: Principal) -> int | None:
+    """First in the submitting transaction: take the resident's lock; the resident whose usage the next
+    read must include (None: no question limits apply to `actor`)."""
+    if actor.role != "resident":
+        return None
+    await ratelimit.lock_questions(conn, actor.id)
+    return actor.id
+
+
+def check_limits(settings: Settings, actor: Principal, use: dict[str, Any]) -> None:
+    """The authoritative limit check, on the usage read after `lock_limits`."""
     if actor.role == "resident":
-        await ratelimit.check_question(conn, settings, actor.id)
+        ratelimit.check_question(settings, use)
 
 
 async def before_follow_up(

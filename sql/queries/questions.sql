@@ -4,29 +4,68 @@ SELECT now();
 -- name: community_routing_info
 SELECT c.id, s.district_id FROM communities c JOIN streets s ON s.id = c.street_id WHERE c.id = $1;
 
--- name: community_duty_slots
-SELECT d.lawyer_id, d.weekday, d.start_time, d.end_time
-FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
-WHERE d.community_id = $1
-ORDER BY d.id;
+-- name: submission_context
+-- What routing a new question reads, as one row (one round trip): the database clock, the community's
+-- district (NULL: no such community), its roster of active lawyers with each rostered lawyer's load,
+-- every pool, and, when $2 names a resident, that resident's question usage for the limits. In the
+-- submitting transaction it runs right after the resident's advisory lock: a new statement, so a new
+-- snapshot that sees every submission committed before the lock was granted.
+SELECT now() AS now, c.id AS community_id, s.district_id,
+       r.lawyer_ids AS slot_lawyer_ids, r.weekdays AS slot_weekdays, r.starts AS slot_starts, r.ends AS slot_ends,
+       ld.lawyer_ids AS load_lawyer_ids, ld.open AS load_open, ld.last_assigned AS load_last_assigned,
+       p.pool_ids, p.pool_districts,
+       u.last_hour, u.last_day, u.open, u.oldest_in_hour, u.oldest_in_day
+FROM (SELECT $1::bigint AS community_id, $2::bigint AS resident_id) arg
+LEFT JOIN communities c ON c.id = arg.community_id
+LEFT JOIN streets s ON s.id = c.street_id
+CROSS JOIN LATERAL (
+    SELECT array_agg(d.lawyer_id ORDER BY d.id) AS lawyer_ids, array_agg(d.weekday ORDER BY d.id) AS weekdays,
+           array_agg(d.start_time ORDER BY d.id) AS starts, array_agg(d.end_time ORDER BY d.id) AS ends
+    FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
+    WHERE d.community_id = arg.community_id
+) r
+CROSS JOIN LATERAL (
+    SELECT array_agg(l.id) AS lawyer_ids, array_agg(l.last_assigned_at) AS last_assigned,
+           array_agg((SELECT count(*) FROM questions q
+                      WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed'))) AS open
+    FROM lawyers l WHERE l.id = ANY (r.lawyer_ids)
+) ld
+CROSS JOIN LATERAL (
+    SELECT array_agg(id ORDER BY id) AS pool_ids, array_agg(district_id ORDER BY id) AS pool_districts FROM pools
+) p
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour,
+           count(*) FILTER (WHERE created_at > now() - interval '1 day') AS last_day,
+           count(*) FILTER (WHERE status IN ('pending', 'escalated', 'claimed')) AS open,
+           min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour,
+           min(created_at) FILTER (WHERE created_at > now() - interval '1 day') AS oldest_in_day
+    FROM questions
+    WHERE resident_id = arg.resident_id
+      AND (created_at > now() - interval '1 day' OR status IN ('pending', 'escalated', 'claimed'))
+) u ON arg.resident_id IS NOT NULL;
 
--- name: lawyer_loads
-SELECT l.id AS lawyer_id, l.last_assigned_at,
-       (SELECT count(*) FROM questions q
-        WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')) AS open_questions
-FROM lawyers l WHERE l.id = ANY($1::bigint[]);
-
--- name: mark_lawyer_assigned
-UPDATE lawyers SET last_assigned_at = now() WHERE id = $1;
+-- name: insert_routed_question
+-- A new question, its `created` event ($13-$15) and its routing event ($16-$18: `routed` or `escalated`)
+-- in that id order, and the assignee's last_assigned_at ($7; none for the pool), in one statement.
+WITH q AS (
+    INSERT INTO questions (community_id, resident_id, category, category_source, content, status,
+                           assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason, alert_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    RETURNING *
+), events AS (
+    INSERT INTO question_events (question_id, kind, level, actor_role, actor_id, data)
+    SELECT q.id, e.kind, e.level, e.actor_role, e.actor_id, e.data
+    FROM q, (VALUES (1, 'created', NULL::smallint, $13::text, $14::bigint, $15::jsonb),
+                    (2, $16::text, $17::smallint, 'system', NULL::bigint, $18::jsonb))
+             AS e (ord, kind, level, actor_role, actor_id, data)
+    ORDER BY e.ord
+), assigned AS (
+    UPDATE lawyers SET last_assigned_at = now() WHERE id = $7
+)
+SELECT * FROM q;
 
 -- name: list_pool_refs
 SELECT id AS pool_id, district_id FROM pools ORDER BY id;
-
--- name: insert_question
-INSERT INTO questions (community_id, resident_id, category, category_source, content, status,
-                       assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason, alert_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-RETURNING *;
 
 -- name: insert_event
 INSERT INTO question_events (question_id, kind, level, actor_role, actor_id, data)

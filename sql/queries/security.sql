@@ -48,18 +48,6 @@ RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $2) - 
 -- name: lock_resident_submissions
 SELECT pg_advisory_xact_lock(hashtextextended('fazhizhen.resident_questions', $1::bigint));
 
--- name: resident_question_usage
--- What a resident has asked recently and how much is still open; the oldest in each window gives
--- Retry-After.
-SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour,
-       count(*) FILTER (WHERE created_at > now() - interval '1 day') AS last_day,
-       count(*) FILTER (WHERE status IN ('pending', 'escalated', 'claimed')) AS open,
-       min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour,
-       min(created_at) FILTER (WHERE created_at > now() - interval '1 day') AS oldest_in_day,
-       now() AS now
-FROM questions
-WHERE resident_id = $1 AND (created_at > now() - interval '1 day' OR status IN ('pending', 'escalated', 'claimed'));
-
 -- name: set_question_review_flag
 UPDATE questions SET review_flag = $2 WHERE id = $1;
 

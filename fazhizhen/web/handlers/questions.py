@@ -36,7 +36,7 @@ async def create_question(request: web.Request) -> web.Response:
             content=body.content,
             category=body.category,
         )
-        return respond(await svc.present_one(conn, q, who), status=201)
+        return respond(svc.present_new(q, who), status=201)
 
 
 @endpoint("My questions, newest first", roles=("resident",), query=Page, response=list[QuestionOut])
