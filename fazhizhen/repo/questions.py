@@ -112,12 +112,21 @@ async def list_resident_questions(
     return [dict(r) for r in await conn.fetch(Q.list_resident_questions, resident_id, before_id, limit)]
 
 
-async def lawyer_assigned_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.lawyer_assigned_queue, lawyer_id)]
-
-
-async def lawyer_pool_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.lawyer_pool_queue, lawyer_id)]
+async def lawyer_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
+    """Both queues' questions (`queue`: assigned or pool) with `thread`, `asker`, `notes`, `referrals`."""
+    out = []
+    for r in await conn.fetch(Q.lawyer_queue, lawyer_id):
+        row = dict(r)
+        row["thread"] = [dict(m) for m in row["thread"]]
+        row["asker"] = dict(row["asker"]) if row["asker"] is not None else None
+        row["notes"] = [
+            {k: n[k] for k in ("id", "question_id", "author_role", "author_id", "content", "created_at")}
+            | {"author_name": name}
+            for n, name in zip(row.pop("note_rows"), row.pop("note_authors"), strict=True)
+        ]
+        row["referrals"] = [dict(x) for x in row.pop("referral_rows")]
+        out.append(row)
+    return out
 
 
 async def lawyer_has_answered(conn: asyncpg.Connection, question_id: int, lawyer_id: int) -> bool:

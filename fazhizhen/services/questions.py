@@ -274,12 +274,17 @@ async def list_for_resident(
     return await repo.list_resident_questions(conn, resident_id, before_id, limit)
 
 
-async def lawyer_queue(conn: asyncpg.Connection, lawyer_id: int) -> dict[str, list[Record]]:
-    """My unanswered questions (soonest deadline first) and my pools' unclaimed ones (oldest first)."""
-    return {
-        "assigned": await repo.lawyer_assigned_queue(conn, lawyer_id),
-        "pool": await repo.lawyer_pool_queue(conn, lawyer_id),
-    }
+async def lawyer_queue(
+    conn: asyncpg.Connection, lawyer: Principal
+) -> tuple[dict[str, list[Record]], dict[int, Record]]:
+    """My unanswered questions (soonest deadline first) and my pools' unclaimed ones (oldest first),
+    presented, in one query; beside them each question's staff-only rows (`asker`, `notes`, `referrals`)."""
+    queue: dict[str, list[Record]] = {"assigned": [], "pool": []}
+    staff: dict[int, Record] = {}
+    for r in await repo.lawyer_queue(conn, lawyer.id):
+        queue[r["queue"]].append(present(r, r["thread"], lawyer))
+        staff[r["id"]] = {"asker": r["asker"], "notes": r["notes"], "referrals": r["referrals"]}
+    return queue, staff
 
 
 # --- state changes ----------------------------------------------------------------------------

@@ -187,13 +187,24 @@ async def staff_view(
     askers = await repo.offline_askers_for(conn, ids)
     notes = await repo.notes_for(conn, ids)
     referrals = await repo.referrals_for(conn, ids)
+    staff = {i: {"asker": askers.get(i), "notes": notes[i], "referrals": referrals[i]} for i in ids}
+    return attach_staff_fields(presented, who, staff, via)
+
+
+def attach_staff_fields(
+    presented: list[Record], who: Principal, staff: dict[int, Record], via: str = "question"
+) -> list[Record]:
+    """`staff_view` with the rows already read: `staff[id]` holds `asker` (or None), `notes`, `referrals`."""
+    if who.role not in STAFF_ROLES or not presented:
+        return presented
     for p in presented:
-        asker = askers.get(p["id"])
+        rows = staff[p["id"]]
+        asker = rows["asker"]
         p["asked_by_worker_id"] = asker["worker_id"] if asker else None
         p["offline_resident"] = offline_view(asker, p["assigned_lawyer_id"], who) if asker else None
-        p["notes"] = notes[p["id"]]
-        p["referrals"] = [_referral_out(r) for r in referrals[p["id"]]]
-    audit_reads(who, ids, via)
+        p["notes"] = rows["notes"]
+        p["referrals"] = [_referral_out(r) for r in rows["referrals"]]
+    audit_reads(who, [p["id"] for p in presented], via)
     return presented
 
 

@@ -96,16 +96,32 @@ WHERE resident_id = $1 AND ($2::bigint IS NULL OR id < $2)
 ORDER BY created_at DESC, id DESC
 LIMIT $3;
 
--- name: lawyer_assigned_queue
-SELECT * FROM questions
-WHERE assigned_lawyer_id = $1 AND status IN ('pending', 'claimed')
-ORDER BY CASE WHEN status = 'pending' THEN escalate_at ELSE alert_at END NULLS LAST, id;
-
--- name: lawyer_pool_queue
-SELECT q.* FROM questions q
-WHERE q.status = 'escalated'
-  AND q.pool_id IN (SELECT pool_id FROM pool_members WHERE lawyer_id = $1)
-ORDER BY q.escalated_at, q.id;
+-- name: lawyer_queue
+-- A lawyer's work queue in one round trip: `assigned` (mine, unanswered, soonest deadline first), then
+-- `pool` (my pools' unclaimed, oldest first); each question with its thread and its staff-only
+-- attachments (offline asker, notes with their authors' names, referrals), as typed row arrays.
+SELECT x.queue, q.*,
+       ARRAY(SELECT m FROM messages m WHERE m.question_id = q.id ORDER BY m.id) AS thread,
+       (SELECT a FROM offline_askers a WHERE a.question_id = q.id) AS asker,
+       ARRAY(SELECT n FROM question_notes n WHERE n.question_id = q.id ORDER BY n.id) AS note_rows,
+       ARRAY(SELECT coalesce(l.name, w.name)
+             FROM question_notes n
+             LEFT JOIN lawyers l ON l.id = n.author_id AND n.author_role = 'lawyer'
+             LEFT JOIN workers w ON w.id = n.author_id AND n.author_role = 'worker'
+             WHERE n.question_id = q.id ORDER BY n.id) AS note_authors,
+       ARRAY(SELECT r FROM question_referrals r WHERE r.question_id = q.id ORDER BY r.id) AS referral_rows
+FROM (
+    SELECT 'assigned' AS queue, 1 AS part, id,
+           CASE WHEN status = 'pending' THEN escalate_at ELSE alert_at END AS due
+    FROM questions
+    WHERE assigned_lawyer_id = $1 AND status IN ('pending', 'claimed')
+    UNION ALL
+    SELECT 'pool', 2, id, escalated_at
+    FROM questions
+    WHERE status = 'escalated' AND pool_id IN (SELECT pool_id FROM pool_members WHERE lawyer_id = $1)
+) x
+JOIN questions q ON q.id = x.id
+ORDER BY x.part, x.due NULLS LAST, x.id;
 
 -- name: lawyer_pool_ids
 SELECT pool_id FROM pool_members WHERE lawyer_id = $1;

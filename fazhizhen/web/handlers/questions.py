@@ -129,9 +129,8 @@ async def answer(request: web.Request) -> web.Response:
 async def lawyer_queue(request: web.Request) -> web.Response:
     who = await principal(request, "lawyer")
     async with request.app[DB_POOL].acquire() as conn:
-        queue = await svc.lawyer_queue(conn, who.id)
-        out = {name: await svc.present_many(conn, qs, who) for name, qs in queue.items()}
-        return respond({name: await workers.staff_view(conn, qs, who) for name, qs in out.items()})
+        queue, staff = await svc.lawyer_queue(conn, who)
+    return respond({name: workers.attach_staff_fields(qs, who, staff) for name, qs in queue.items()})
 
 
 @endpoint("A question's state-change log", roles=ANY_ROLE, response=list[EventOut])
