@@ -31,13 +31,23 @@ async def submission_context(conn: asyncpg.Connection, community_id: int, reside
     return dict(await conn.fetchrow(Q.submission_context, community_id, resident_id))
 
 
+USAGE = ("used_last_hour", "used_last_day", "used_open", "used_oldest_in_hour", "used_oldest_in_day", "used_now")
+
+
 async def insert_routed_question(
     conn: asyncpg.Connection,
     values: Record,
     created: Record,
     routing_event: Record,
-) -> Record:
-    """Insert a question with its `created` and routing events and stamp the assignee, in one statement."""
+    *,
+    limited_resident_id: int | None,
+    limits: tuple[int, int, int],
+) -> tuple[Record, Record | None]:
+    """Under the resident's lock and limits (open, per hour, per day), insert a question with its
+    `created` and routing events and stamp the assignee, in one statement.
+
+    Returns the usage counted under the lock and the question (None when a limit refused it).
+    """
     row = await conn.fetchrow(
         Q.insert_routed_question,
         values["community_id"],
@@ -58,8 +68,14 @@ async def insert_routed_question(
         routing_event["kind"],
         routing_event["level"],
         routing_event["data"],
+        values["created_at"],
+        limited_resident_id,
+        *limits,
+        values["review_flag"],
     )
-    return dict(row)
+    out = dict(row)
+    usage = {k: out.pop(k) for k in USAGE}
+    return usage, (out if out["id"] is not None else None)
 
 
 async def list_pool_refs(conn: asyncpg.Connection) -> list[Record]:

@@ -90,14 +90,6 @@ async def rate_hit(conn: asyncpg.Connection, key: str, window_seconds: int) -> R
     return dict(await conn.fetchrow(Q.rate_hit, key, window_seconds))
 
 
-async def lock_resident_submissions(conn: asyncpg.Connection, resident_id: int) -> None:
-    await conn.execute(Q.lock_resident_submissions, resident_id)
-
-
-async def set_question_review_flag(conn: asyncpg.Connection, question_id: int, flag: str) -> None:
-    await conn.execute(Q.set_question_review_flag, question_id, flag)
-
-
 async def set_message_review_flag(conn: asyncpg.Connection, message_id: int, flag: str) -> None:
     await conn.execute(Q.set_message_review_flag, message_id, flag)
 

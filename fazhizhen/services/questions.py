@@ -13,7 +13,7 @@ from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
 from fazhizhen.repo import workers as workers_repo
-from fazhizhen.services import routing, screening
+from fazhizhen.services import ratelimit, routing, screening
 from fazhizhen.services.auth import Principal
 from fazhizhen.services.categories import category_name
 from fazhizhen.services.privacy import mask_pii
@@ -82,10 +82,11 @@ async def submit(
     content: str,
     category: str | None,
 ) -> Record:
-    """Create a question and route it in one transaction: to the on-duty lawyer, else straight to the pool.
+    """Create a question and route it: to the on-duty lawyer, else straight to the pool.
 
-    Round trips: BEGIN, the resident's lock, one read (limits and routing), one write (the question,
-    its events, the assignee's stamp), COMMIT.
+    Two round trips: one read (`submission_context`: clock, community, roster, loads, pools), the
+    decision in routing's pure functions, then one statement that takes the resident's lock, counts
+    their usage and, under every limit, writes the question, its events and the assignee's stamp.
     """
     category_source = "resident"
     if category is None:
@@ -93,63 +94,71 @@ async def submit(
 
         # off the event loop: the first call builds the tokenizer and tables (seconds)
         category, category_source = await asyncio.to_thread(classify, content), "classifier"
-    review = await screening.before_submit(conn, settings, actor, community_id, content)
-    async with conn.transaction():
-        limited = await screening.lock_limits(conn, actor)
-        context = await repo.submission_context(conn, community_id, limited)
-        screening.check_limits(settings, actor, context)
-        if context["community_id"] is None:
-            raise InvalidInput.field("community_id", "社区不存在")
-        now = context["now"]
-        lawyer_id, pool = decide(context, settings)
-        values: Record = {
-            "community_id": community_id,
-            "resident_id": resident_id,
-            "category": category,
-            "category_source": category_source,
-            "content": content,
-            "assigned_lawyer_id": lawyer_id,
+    context, review = await screening.before_submit(conn, settings, actor, community_id, content)
+    if context["community_id"] is None:
+        raise InvalidInput.field("community_id", "社区不存在")
+    now = context["now"]
+    lawyer_id, pool = decide(context, settings)
+    values: Record = {
+        "community_id": community_id,
+        "resident_id": resident_id,
+        "category": category,
+        "category_source": category_source,
+        "content": content,
+        "assigned_lawyer_id": lawyer_id,
+        "review_flag": review,
+        "created_at": now,
+    }
+    if lawyer_id is not None:
+        values |= {
+            "status": "pending",
+            "pool_id": None,
+            "escalate_at": routing.escalate_at(now, settings.escalate_after_seconds),
+            "escalated_at": None,
+            "escalation_reason": None,
+            "alert_at": None,
         }
-        if lawyer_id is not None:
-            values |= {
-                "status": "pending",
-                "pool_id": None,
-                "escalate_at": routing.escalate_at(now, settings.escalate_after_seconds),
-                "escalated_at": None,
-                "escalation_reason": None,
-                "alert_at": None,
-            }
-            event: Record = {
-                "kind": "routed",
-                "level": None,
-                "data": {"lawyer_id": lawyer_id, "escalate_at": values["escalate_at"].isoformat()},
-            }
-        else:
-            values |= {
-                "status": "escalated",
-                "pool_id": pool.pool_id if pool else None,
-                "escalate_at": now,
-                "escalated_at": now,
-                "escalation_reason": "no_lawyer_on_duty",
-                "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
-            }
-            event = {
-                "kind": "escalated",
-                "level": 1,
-                "data": {
-                    "from_lawyer_id": None,
-                    "pool_id": values["pool_id"],
-                    "reason": "no_lawyer_on_duty",
-                    "due_at": now.isoformat(),
-                },
-            }
-        created = {
-            "actor_role": actor.role,
-            "actor_id": actor.id,
-            "data": {"community_id": community_id, "category": category, "category_source": category_source},
+        event: Record = {
+            "kind": "routed",
+            "level": None,
+            "data": {"lawyer_id": lawyer_id, "escalate_at": values["escalate_at"].isoformat()},
         }
-        q = await repo.insert_routed_question(conn, values, created, event)
-        await screening.flag_question(conn, q, review)
+    else:
+        values |= {
+            "status": "escalated",
+            "pool_id": pool.pool_id if pool else None,
+            "escalate_at": now,
+            "escalated_at": now,
+            "escalation_reason": "no_lawyer_on_duty",
+            "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
+        }
+        event = {
+            "kind": "escalated",
+            "level": 1,
+            "data": {
+                "from_lawyer_id": None,
+                "pool_id": values["pool_id"],
+                "reason": "no_lawyer_on_duty",
+                "due_at": now.isoformat(),
+            },
+        }
+    created = {
+        "actor_role": actor.role,
+        "actor_id": actor.id,
+        "data": {"community_id": community_id, "category": category, "category_source": category_source},
+    }
+    usage, q = await repo.insert_routed_question(
+        conn,
+        values,
+        created,
+        event,
+        limited_resident_id=screening.limited_resident(actor),
+        limits=ratelimit.question_limits(settings),
+    )
+    if q is None:
+        ratelimit.check_question(settings, usage)
+        raise AssertionError(f"question refused under usage {usage} that no limit refuses")
+    screening.note_flagged(q)
     obs.question_event("created")
     log.info(
         "question_created",

@@ -26,17 +26,15 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-async def lock_questions(conn: asyncpg.Connection, resident_id: int) -> None:
-    """Take the resident's submission lock, held until the transaction ends.
-
-    Read the usage in a later statement (its own snapshot then counts every submission committed
-    before the lock was granted), check it with `check_question`, and insert in the same transaction.
-    """
-    await repo.lock_resident_submissions(conn, resident_id)
+def question_limits(settings: Settings) -> tuple[int, int, int]:
+    """The question limits the submitting statement enforces: open questions, per hour, per day."""
+    return settings.max_open_questions, settings.rate_questions_per_hour, settings.rate_questions_per_day
 
 
-def check_question(settings: Settings, use: Mapping[str, Any]) -> None:
-    """429 if the usage (`open`, `last_hour`, `last_day`, their oldest, `now`) is over a question limit."""
+def check_question(settings: Settings, usage: Mapping[str, Any]) -> None:
+    """429 if a resident's question usage is over a limit (`used_open`, `used_last_hour`, `used_last_day`,
+    their oldest, `used_now`: what `fzz_locked_question_usage` counts under the resident's lock)."""
+    use = {k.removeprefix("used_"): v for k, v in usage.items()}
     now = use["now"]
     if use["open"] >= settings.max_open_questions:
         raise RateLimited(

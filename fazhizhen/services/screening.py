@@ -15,6 +15,8 @@ from fazhizhen.settings import Settings
 
 log = get_logger("fazhizhen.screening")
 
+Record = dict[str, Any]
+
 
 def screens_text(settings: Settings) -> bool:
     """Whether residents' text goes to WeChat's content check (a slow outside call) before it is stored."""
@@ -23,29 +25,24 @@ def screens_text(settings: Settings) -> bool:
 
 async def before_submit(
     conn: asyncpg.Connection, settings: Settings, actor: Principal, community_id: int, content: str
-) -> str | None:
-    """Outside the transaction, and only when the text goes to WeChat: refuse early when over a limit (no
-    WeChat call for a question that would be refused), then screen the text. Without screening the
-    check under the lock in the transaction is the only one: one read instead of two."""
-    if actor.role != "resident" or not screens_text(settings):
-        return None
-    ratelimit.check_question(settings, await questions_repo.submission_context(conn, community_id, actor.id))
-    return await wechat.screen(conn, settings, actor.id, content)
+) -> tuple[Record, str | None]:
+    """Before a question is written: the `submission_context` row routing needs and the review flag.
+
+    Only when the text goes to WeChat (a slow outside call) is the resident's usage read here too, to
+    refuse early without spending the call; the count that decides is the one taken under the lock
+    by the statement that inserts the question.
+    """
+    early = actor.role == "resident" and screens_text(settings)
+    context = await questions_repo.submission_context(conn, community_id, actor.id if early else None)
+    if not early:
+        return context, None
+    ratelimit.check_question(settings, {k: v for k, v in context.items() if k.startswith("used_")})
+    return context, await wechat.screen(conn, settings, actor.id, content)
 
 
-async def lock_limits(conn: asyncpg.Connection, actor: Principal) -> int | None:
-    """First in the submitting transaction: take the resident's lock; the resident whose usage the next
-    read must include (None: no question limits apply to `actor`)."""
-    if actor.role != "resident":
-        return None
-    await ratelimit.lock_questions(conn, actor.id)
-    return actor.id
-
-
-def check_limits(settings: Settings, actor: Principal, use: dict[str, Any]) -> None:
-    """The authoritative limit check, on the usage read after `lock_limits`."""
-    if actor.role == "resident":
-        ratelimit.check_question(settings, use)
+def limited_resident(actor: Principal) -> int | None:
+    """Whose question limits a submission by `actor` counts against (None: no limits apply)."""
+    return actor.id if actor.role == "resident" else None
 
 
 async def before_follow_up(
@@ -57,12 +54,10 @@ async def before_follow_up(
     return await wechat.screen(conn, settings, actor.id, content)
 
 
-async def flag_question(conn: asyncpg.Connection, q: dict[str, Any], flag: str | None) -> None:
-    """Mark a question for human review (WeChat could not screen it, or suggested review)."""
-    if flag:
-        await repo.set_question_review_flag(conn, q["id"], flag)
-        q["review_flag"] = flag
-        log.warning("question_flagged_for_review", question_id=q["id"], reason=flag)
+def note_flagged(q: dict[str, Any]) -> None:
+    """Log a question stored for human review (the flag was written with it)."""
+    if q.get("review_flag"):
+        log.warning("question_flagged_for_review", question_id=q["id"], reason=q["review_flag"])
 
 
 async def flag_message(conn: asyncpg.Connection, msg: dict[str, Any], flag: str | None) -> None:

@@ -7,14 +7,13 @@ SELECT c.id, s.district_id FROM communities c JOIN streets s ON s.id = c.street_
 -- name: submission_context
 -- What routing a new question reads, as one row (one round trip): the database clock, the community's
 -- district (NULL: no such community), its roster of active lawyers with each rostered lawyer's load,
--- every pool, and, when $2 names a resident, that resident's question usage for the limits. In the
--- submitting transaction it runs right after the resident's advisory lock: a new statement, so a new
--- snapshot that sees every submission committed before the lock was granted.
+-- every pool, and, when $2 names a resident, that resident's question usage (an early look: the
+-- count that decides is the one insert_routed_question takes under the lock).
 SELECT now() AS now, c.id AS community_id, s.district_id,
        r.lawyer_ids AS slot_lawyer_ids, r.weekdays AS slot_weekdays, r.starts AS slot_starts, r.ends AS slot_ends,
        ld.lawyer_ids AS load_lawyer_ids, ld.open AS load_open, ld.last_assigned AS load_last_assigned,
        p.pool_ids, p.pool_districts,
-       u.last_hour, u.last_day, u.open, u.oldest_in_hour, u.oldest_in_day
+       u.used_last_hour, u.used_last_day, u.used_open, u.used_oldest_in_hour, u.used_oldest_in_day, u.used_now
 FROM (SELECT $1::bigint AS community_id, $2::bigint AS resident_id) arg
 LEFT JOIN communities c ON c.id = arg.community_id
 LEFT JOIN streets s ON s.id = c.street_id
@@ -33,36 +32,35 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
     SELECT array_agg(id ORDER BY id) AS pool_ids, array_agg(district_id ORDER BY id) AS pool_districts FROM pools
 ) p
-LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour,
-           count(*) FILTER (WHERE created_at > now() - interval '1 day') AS last_day,
-           count(*) FILTER (WHERE status IN ('pending', 'escalated', 'claimed')) AS open,
-           min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour,
-           min(created_at) FILTER (WHERE created_at > now() - interval '1 day') AS oldest_in_day
-    FROM questions
-    WHERE resident_id = arg.resident_id
-      AND (created_at > now() - interval '1 day' OR status IN ('pending', 'escalated', 'claimed'))
-) u ON arg.resident_id IS NOT NULL;
+LEFT JOIN LATERAL fzz_locked_question_usage(arg.resident_id) u ON arg.resident_id IS NOT NULL;
 
 -- name: insert_routed_question
--- A new question, its `created` event ($13-$15) and its routing event ($16-$18: `routed` or `escalated`)
--- in that id order, and the assignee's last_assigned_at ($7; none for the pool), in one statement.
-WITH q AS (
+-- One statement, so one round trip and its own transaction: take the resident's lock and count their
+-- usage ($20; NULL: no limits), and only while under every limit ($21 open, $22 per hour, $23 per day)
+-- insert the question (created at $19, the clock routing read), its `created` event ($13-$15) and
+-- its routing event ($16-$18: `routed` or `escalated`) in that id order, and stamp the assignee ($7).
+-- Returns the usage, with the question's columns NULL when a limit refused it.
+WITH use AS (
+    SELECT * FROM fzz_locked_question_usage($20)
+), q AS (
     INSERT INTO questions (community_id, resident_id, category, category_source, content, status,
-                           assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason, alert_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                           assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason, alert_at,
+                           review_flag, created_at, updated_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $24, $19, $19
+    FROM use
+    WHERE $20::bigint IS NULL OR (use.used_open < $21 AND use.used_last_hour < $22 AND use.used_last_day < $23)
     RETURNING *
 ), events AS (
-    INSERT INTO question_events (question_id, kind, level, actor_role, actor_id, data)
-    SELECT q.id, e.kind, e.level, e.actor_role, e.actor_id, e.data
+    INSERT INTO question_events (question_id, kind, level, actor_role, actor_id, data, created_at)
+    SELECT q.id, e.kind, e.level, e.actor_role, e.actor_id, e.data, $19
     FROM q, (VALUES (1, 'created', NULL::smallint, $13::text, $14::bigint, $15::jsonb),
                     (2, $16::text, $17::smallint, 'system', NULL::bigint, $18::jsonb))
              AS e (ord, kind, level, actor_role, actor_id, data)
     ORDER BY e.ord
 ), assigned AS (
-    UPDATE lawyers SET last_assigned_at = now() WHERE id = $7
+    UPDATE lawyers SET last_assigned_at = $19 WHERE id = $7 AND EXISTS (SELECT FROM q)
 )
-SELECT * FROM q;
+SELECT use.*, q.* FROM use LEFT JOIN q ON true;
 
 -- name: list_pool_refs
 SELECT id AS pool_id, district_id FROM pools ORDER BY id;

@@ -45,12 +45,6 @@ VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
 ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1
 RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $2) - now()))::float8 AS reset_seconds;
 
--- name: lock_resident_submissions
-SELECT pg_advisory_xact_lock(hashtextextended('fazhizhen.resident_questions', $1::bigint));
-
--- name: set_question_review_flag
-UPDATE questions SET review_flag = $2 WHERE id = $1;
-
 -- name: set_message_review_flag
 UPDATE messages SET review_flag = $2 WHERE id = $1;
 
