@@ -6,7 +6,7 @@
 CREATE FUNCTION fzz_locked_question_usage(p_resident_id bigint)
 RETURNS TABLE (used_last_hour bigint, used_last_day bigint, used_open bigint,
                used_oldest_in_hour timestamptz, used_oldest_in_day timestamptz, used_now timestamptz)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE ROWS 1 AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('fazhizhen.resident_questions', p_resident_id));
     RETURN QUERY

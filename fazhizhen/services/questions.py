@@ -46,7 +46,10 @@ def decide(
         loads = {
             lid: (n, last)
             for lid, n, last in zip(
-                context["load_lawyer_ids"], context["load_open"], context["load_last_assigned"], strict=True
+                context["slot_lawyer_ids"],
+                context["slot_lawyer_open"],
+                context["slot_lawyer_last_assigned"],
+                strict=True,
             )
         }
         candidates = [routing.Candidate(lid, *loads[lid]) for lid in lawyers]

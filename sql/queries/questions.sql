@@ -6,12 +6,12 @@ SELECT c.id, s.district_id FROM communities c JOIN streets s ON s.id = c.street_
 
 -- name: submission_context
 -- What routing a new question reads, as one row (one round trip): the database clock, the community's
--- district (NULL: no such community), its roster of active lawyers with each rostered lawyer's load,
+-- district (NULL: no such community), its roster of active lawyers with each slot's lawyer's load,
 -- every pool, and, when $2 names a resident, that resident's question usage (an early look: the
 -- count that decides is the one insert_routed_question takes under the lock).
 SELECT now() AS now, c.id AS community_id, s.district_id,
        r.lawyer_ids AS slot_lawyer_ids, r.weekdays AS slot_weekdays, r.starts AS slot_starts, r.ends AS slot_ends,
-       ld.lawyer_ids AS load_lawyer_ids, ld.open AS load_open, ld.last_assigned AS load_last_assigned,
+       r.open AS slot_lawyer_open, r.last_assigned AS slot_lawyer_last_assigned,
        p.pool_ids, p.pool_districts,
        u.used_last_hour, u.used_last_day, u.used_open, u.used_oldest_in_hour, u.used_oldest_in_day, u.used_now
 FROM (SELECT $1::bigint AS community_id, $2::bigint AS resident_id) arg
@@ -19,20 +19,19 @@ LEFT JOIN communities c ON c.id = arg.community_id
 LEFT JOIN streets s ON s.id = c.street_id
 CROSS JOIN LATERAL (
     SELECT array_agg(d.lawyer_id ORDER BY d.id) AS lawyer_ids, array_agg(d.weekday ORDER BY d.id) AS weekdays,
-           array_agg(d.start_time ORDER BY d.id) AS starts, array_agg(d.end_time ORDER BY d.id) AS ends
+           array_agg(d.start_time ORDER BY d.id) AS starts, array_agg(d.end_time ORDER BY d.id) AS ends,
+           array_agg(l.last_assigned_at ORDER BY d.id) AS last_assigned,
+           array_agg((SELECT count(*) FROM questions q
+                      WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')) ORDER BY d.id) AS open
     FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
     WHERE d.community_id = arg.community_id
 ) r
 CROSS JOIN LATERAL (
-    SELECT array_agg(l.id) AS lawyer_ids, array_agg(l.last_assigned_at) AS last_assigned,
-           array_agg((SELECT count(*) FROM questions q
-                      WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed'))) AS open
-    FROM lawyers l WHERE l.id = ANY (r.lawyer_ids)
-) ld
-CROSS JOIN LATERAL (
     SELECT array_agg(id ORDER BY id) AS pool_ids, array_agg(district_id ORDER BY id) AS pool_districts FROM pools
 ) p
-LEFT JOIN LATERAL fzz_locked_question_usage(arg.resident_id) u ON arg.resident_id IS NOT NULL;
+LEFT JOIN LATERAL (
+    SELECT * FROM fzz_locked_question_usage(arg.resident_id) WHERE arg.resident_id IS NOT NULL
+) u ON true;
 
 -- name: insert_routed_question
 -- One statement, so one round trip and its own transaction: take the resident's lock and count their
