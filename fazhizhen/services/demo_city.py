@@ -79,6 +79,12 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
     if await repo.has_places(conn):
         raise ValueError("the database already holds other places: load the city into an empty database")
     rng = random.Random(seed)
+    laps: dict[str, float] = {}
+    mark = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        laps[name], mark[0] = round(now - mark[0], 1), now
     tz = ZoneInfo(settings.timezone)
     window = timedelta(seconds=settings.escalate_after_seconds)
     pool_sla = timedelta(seconds=settings.pool_sla_seconds)
@@ -115,6 +121,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
         await repo.copy(conn, "streets", ["id", "district_id", "name"], streets)
         await repo.copy(conn, "communities", ["id", "street_id", "name"], communities)
 
+        lap('places')
         # --- lawyers, rosters, pools --------------------------------------------------------------
         lawyer_ids = await repo.reserve(conn, "accounts", n_lawyers)
         cats = list(MIX)
@@ -172,6 +179,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             conn, "pool_members", ["pool_id", "lawyer_id"], [(p, m) for p, ms in members.items() for m in ms]
         )
 
+        lap('lawyers')
         # --- residents and a year of questions ----------------------------------------------------
         n_residents = max(200, round(RESIDENTS * scale))
         resident_ids = await repo.reserve(conn, "residents", n_residents)
@@ -209,29 +217,37 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             if q["rating"]:
                 ratings.append((qid, q["resident"], q["rating"], q["rated_at"], q["rated_at"]))
             questions.append(q["row"])
+        lap('generate')
         await repo.bookkeeping_triggers(conn, on=False)
         await repo.copy(conn, "questions", repo.QUESTION_COLUMNS, questions)
+        lap('copy_questions')
         await repo.copy(
             conn,
             "messages",
             ["id", "question_id", "author_role", "author_id", "kind", "content", "created_at"],
             messages,
         )
+        lap('copy_messages')
         await repo.copy_json(
             conn,
             "question_events",
             ["question_id", "kind", "level", "actor_role", "actor_id", "data", "created_at"],
             events,
         )
+        lap('copy_events')
         await repo.copy(conn, "ratings", ["question_id", "resident_id", "score", "created_at", "updated_at"], ratings)
         await repo.set_adopted(conn, adopted)
+        lap('finish')
         await repo.bookkeeping_triggers(conn, on=True)
         await repo.open_callbacks(conn)
+    lap("commit")
     loaded = time.perf_counter() - started
     rollups = await metrics.rebuild(conn, settings)
     took = time.perf_counter() - started
     avg = sum((q[16] - q[9]).total_seconds() for q in questions) / max(1, len(questions))
-    log.info("demo_city_loaded", questions=len(questions), seconds=round(took, 1), load_seconds=round(loaded, 1))
+    log.info(
+        "demo_city_loaded", questions=len(questions), seconds=round(took, 1), load_seconds=round(loaded, 1), **laps
+    )
     return (
         f"city demo loaded in {took:.1f}s ({loaded:.1f}s COPY, {took - loaded:.1f}s metrics rollups "
         f"for {rollups} community-days): {len(districts)} districts, {len(streets)} streets, "
