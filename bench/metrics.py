@@ -2,8 +2,7 @@
 `/metrics/summary`, `/metrics/categories` and `/metrics/daily` for the whole year city-wide, served from
 the rollups, against the naive aggregate over the raw table.
 
-FAZHIZHEN_BENCH_METRICS_ROWS and FAZHIZHEN_BENCH_METRICS_COMMUNITIES scale it down: the full rollup
-rebuild costs time per community-day (about 17 ms each on a busy 2-core machine)."""
+FAZHIZHEN_BENCH_METRICS_ROWS and FAZHIZHEN_BENCH_METRICS_COMMUNITIES scale it down."""
 
 from __future__ import annotations
 
@@ -28,6 +27,8 @@ from fazhizhen.services.categories import CATEGORIES
 from fazhizhen.settings import Settings
 
 CHUNK = 1_000_000
+SECONDARY_INDEXES = """SELECT indexname, indexdef FROM pg_indexes
+    WHERE schemaname = 'public' AND tablename = 'questions' AND indexname <> 'questions_pkey'"""
 ENDPOINTS = ("summary", "categories", "daily")
 
 NAIVE = {
@@ -89,18 +90,27 @@ async def run(bench: Bench) -> dict[str, Any]:
         start = await conn.fetchval("SELECT date_trunc('day', now()) - make_interval(days => $1)", span - 1)
         year_start = await conn.fetchval("SELECT date_trunc('day', now()) - interval '364 days'")
         t = time.perf_counter()
-        # bulk load: no per-row triggers (replica role); the rollups are rebuilt from the raw rows after
+        # bulk load as a DBA would: secondary indexes dropped and rebuilt after, no per-row triggers
+        # (replica role); the rollups are then rebuilt from the raw rows by the service's own rebuild
+        indexes = await conn.fetch(SECONDARY_INDEXES)
+        for ix in indexes:
+            await conn.execute(f'DROP INDEX "{ix["indexname"]}"')
         await conn.execute("SET session_replication_role = replica")
         for lo in range(1, n + 1, CHUNK):
             await conn.execute(GENERATE, lo, min(n, lo + CHUNK - 1), n, city.community_ids, start,
                                city.lawyer_ids, list(CATEGORIES), span)  # fmt: skip
         await conn.execute("SET session_replication_role = DEFAULT")
         gen_s = time.perf_counter() - t
-        await conn.execute("VACUUM ANALYZE questions")
         t = time.perf_counter()
-        await metrics_svc.rebuild(conn, settings)
+        for ix in indexes:
+            await conn.execute(ix["indexdef"])
+        await conn.execute("VACUUM ANALYZE questions")
+        index_s = time.perf_counter() - t
+        t = time.perf_counter()
+        days = await metrics_svc.rebuild(conn, settings)
         rebuild_s = time.perf_counter() - t
         await conn.execute("VACUUM ANALYZE")
+        rollup_rows = await conn.fetchval("SELECT count(*) FROM metrics_rollup")
         first = (year_start + dt.timedelta(hours=12)).date()
         last = first + dt.timedelta(days=364)
     finally:
@@ -130,8 +140,10 @@ async def run(bench: Bench) -> dict[str, Any]:
     for name, ok in checks.items():
         figures.append(fig(f"/metrics/{name}: rollup counts equal the raw query's", 1.0 if ok else 0.0, "",
                            target="yes", met=ok, must=True))  # fmt: skip
-    figures.append(fig("bulk generation of the questions", gen_s, "s"))
-    figures.append(fig("full rollup rebuild from the raw rows", rebuild_s, "s"))
+    figures.append(fig("bulk generation of the questions (INSERT … SELECT, secondary indexes dropped)", gen_s, "s"))
+    figures.append(fig("secondary indexes rebuilt, VACUUM ANALYZE", index_s, "s"))
+    figures.append(fig(f"full rollup rebuild (`metrics.rebuild`: {days:,} community-days, {rollup_rows:,} rows)",
+                       rebuild_s, "s"))  # fmt: skip
     notes = []
     if n < 10_000_000 and not bench.quick:
         notes.append(
@@ -150,7 +162,7 @@ async def run(bench: Bench) -> dict[str, Any]:
         "city-wide, through HTTP: median of 7 from the rollups. The anchor is the naive aggregate straight "
         "over `questions` (one SQL statement per call, no HTTP, exact percentiles for the summary).",
         "figures": figures,
-        "raw": {"timings": timings, "generate_s": gen_s, "rebuild_s": rebuild_s},
+        "raw": {"timings": timings, "generate_s": gen_s, "index_s": index_s, "rebuild_s": rebuild_s},
     }
 
 

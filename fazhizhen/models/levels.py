@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fazhizhen.models.metrics import IsoDate
 from fazhizhen.models.requests import Id
 from fazhizhen.services.categories import CATEGORIES
 
 
 class LevelsQuery(BaseModel):
-    """`from`, `to` (local dates, inclusive; default the last 30 days) and an optional place."""
+    """`from`, `to` (local dates YYYY-MM-DD, inclusive; default the last 30 days) and an optional place;
+    `source=raw` answers from the raw tables instead of the rollups (exact, slow over long ranges)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    start: date | None = Field(None, alias="from")
-    end: date | None = Field(None, alias="to")
+    start: IsoDate | None = Field(None, alias="from")
+    end: IsoDate | None = Field(None, alias="to")
     district_id: Id | None = None
     street_id: Id | None = None
     community_id: Id | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LevelsQuery:
-        if self.start and self.end and self.start > self.end:
-            raise ValueError("from must not be after to")
-        return self
+    source: Literal["rollup", "raw"] = "rollup"
 
 
 class LevelsBreakdownQuery(LevelsQuery):

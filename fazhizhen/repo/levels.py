@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -10,11 +9,10 @@ import asyncpg
 from fazhizhen.db.queries import Q
 
 Record = dict[str, Any]
-# (from, to, time zone, district_id, street_id, community_id): the filter every level query takes
-Scope = tuple[date, date, str, int | None, int | None, int | None]
 
 
-async def level_breakdown(
-    conn: asyncpg.Connection, scope: Scope, by: str, category: str | None
+async def level_places(
+    conn: asyncpg.Connection, by: str, district_id: int | None, street_id: int | None, community_id: int | None
 ) -> list[Record]:
-    return [dict(r) for r in await conn.fetch(Q.level_breakdown, *scope, by, category)]
+    """The districts, streets or communities a breakdown lists, with their names, in display order."""
+    return [dict(r) for r in await conn.fetch(Q.level_places, by, district_id, street_id, community_id)]

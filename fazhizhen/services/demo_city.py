@@ -85,6 +85,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
     def lap(name: str) -> None:
         now = time.perf_counter()
         laps[name], mark[0] = round(now - mark[0], 1), now
+
     tz = ZoneInfo(settings.timezone)
     window = timedelta(seconds=settings.escalate_after_seconds)
     pool_sla = timedelta(seconds=settings.pool_sla_seconds)
@@ -121,7 +122,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
         await repo.copy(conn, "streets", ["id", "district_id", "name"], streets)
         await repo.copy(conn, "communities", ["id", "street_id", "name"], communities)
 
-        lap('places')
+        lap("places")
         # --- lawyers, rosters, pools --------------------------------------------------------------
         lawyer_ids = await repo.reserve(conn, "accounts", n_lawyers)
         cats = list(MIX)
@@ -179,7 +180,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             conn, "pool_members", ["pool_id", "lawyer_id"], [(p, m) for p, ms in members.items() for m in ms]
         )
 
-        lap('lawyers')
+        lap("lawyers")
         # --- residents and a year of questions ----------------------------------------------------
         n_residents = max(200, round(RESIDENTS * scale))
         resident_ids = await repo.reserve(conn, "residents", n_residents)
@@ -217,27 +218,27 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             if q["rating"]:
                 ratings.append((qid, q["resident"], q["rating"], q["rated_at"], q["rated_at"]))
             questions.append(q["row"])
-        lap('generate')
+        lap("generate")
         await repo.bookkeeping_triggers(conn, on=False)
         await repo.copy(conn, "questions", repo.QUESTION_COLUMNS, questions)
-        lap('copy_questions')
+        lap("copy_questions")
         await repo.copy(
             conn,
             "messages",
             ["id", "question_id", "author_role", "author_id", "kind", "content", "created_at"],
             messages,
         )
-        lap('copy_messages')
+        lap("copy_messages")
         await repo.copy_json(
             conn,
             "question_events",
             ["question_id", "kind", "level", "actor_role", "actor_id", "data", "created_at"],
             events,
         )
-        lap('copy_events')
+        lap("copy_events")
         await repo.copy(conn, "ratings", ["question_id", "resident_id", "score", "created_at", "updated_at"], ratings)
         await repo.set_adopted(conn, adopted)
-        lap('finish')
+        lap("finish")
         await repo.bookkeeping_triggers(conn, on=True)
         await repo.open_callbacks(conn)
     lap("commit")

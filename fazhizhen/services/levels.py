@@ -8,11 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
-from fazhizhen.models.levels import LevelsBreakdownQuery, LevelsQuery
-from fazhizhen.repo import levels as repo
-from fazhizhen.settings import Settings
+from fazhizhen.models.levels import LevelsQuery
 
 Record = dict[str, Any]
 LEVELS = ("A", "B", "C", "D")
@@ -47,31 +43,30 @@ def split(counts: dict[str | None, int]) -> list[Record]:
     ]
 
 
-def _scope(settings: Settings, q: LevelsQuery) -> repo.Scope:
-    start, end = date_range(q, ZoneInfo(settings.timezone))
-    return start, end, settings.timezone, q.district_id, q.street_id, q.community_id
-
-
-def _row(r: Record) -> Record:
-    a, b, c, d, resolved = r.pop("a"), r.pop("b"), r.pop("c"), r.pop("d"), r["resolved"]
+def place_row(place: Record, counts: Record | None) -> Record:
+    """One breakdown row: the place's ids and names, its split and its A+B share against the goal."""
+    c = counts or {}
+    a, b, cc, d = (int(c.get(f"level_{lv.lower()}") or 0) for lv in ("a", "b", "c", "d"))
+    resolved = a + b + cc + d
+    questions = int(c.get("questions") or 0)
     return {
-        **r,
-        "unresolved": r["questions"] - resolved,
-        "levels": {"A": a, "B": b, "C": c, "D": d},
+        **place,
+        "questions": questions,
+        "resolved": resolved,
+        "unresolved": questions - resolved,
+        "levels": {"A": a, "B": b, "C": cc, "D": d},
         **against_goal(a, b, resolved),
     }
 
 
-async def breakdown(conn: asyncpg.Connection, settings: Settings, q: LevelsBreakdownQuery) -> Record:
-    """The split per district, street or community, each with its A+B share against the goal."""
-    scope = _scope(settings, q)
-    rows = [_row(r) for r in await repo.level_breakdown(conn, scope, q.by, q.category)]
+def breakdown_result(start: date, end: date, by: str, rows: list[Record]) -> Record:
+    """The breakdown's answer: the rows and their total against the goal."""
     total = {lv: sum(r["levels"][lv] for r in rows) for lv in LEVELS}
     resolved = sum(total.values())
     return {
-        "from": scope[0],
-        "to": scope[1],
-        "by": q.by,
+        "from": start,
+        "to": end,
+        "by": by,
         "goal_ab_share": GOAL_AB_SHARE,
         "total": {
             "questions": sum(r["questions"] for r in rows),

@@ -30,14 +30,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from fazhizhen.errors import InvalidInput
 from fazhizhen.log import get_logger
+from fazhizhen.models.levels import LevelsBreakdownQuery
+from fazhizhen.repo import levels as levels_repo
 from fazhizhen.repo import metrics as repo
 from fazhizhen.services.categories import CATEGORIES, category_name
-from fazhizhen.services.levels import LEVELS, split
+from fazhizhen.services.levels import LEVELS, breakdown_result, date_range, place_row, split
 from fazhizhen.settings import Settings
 
 log = get_logger("fazhizhen.metrics")
@@ -488,6 +491,39 @@ async def places(conn: asyncpg.Connection, settings: Settings, f: Filters) -> Re
     return {"level": level, "filters": f.echo(), "items": items}
 
 
+BY_SCOPE = {"district": DISTRICT, "street": STREET, "community": COMMUNITY}
+
+
+async def levels_breakdown(conn: asyncpg.Connection, settings: Settings, q: LevelsBreakdownQuery) -> Record:
+    """The A-D split per district, street or community (`by`), each against the 90% A+B goal.
+
+    From the rollups like every other figure (`source=raw`: the raw tables): the places at the `by`
+    level in one grouped read, or, when the filter names a place below that level, the filter's place
+    alone (its only row is the one place of the `by` level that holds it).
+    """
+    start, end = date_range(q, ZoneInfo(settings.timezone))
+    f = await resolve(
+        conn,
+        settings,
+        date_from=start,
+        date_to=end,
+        district_id=q.district_id,
+        street_id=q.street_id,
+        community_id=q.community_id,
+        category=q.category,
+        raw=q.source == "raw",
+    )
+    places = await levels_repo.level_places(conn, q.by, q.district_id, q.street_id, q.community_id)
+    scope, key = BY_SCOPE[q.by], f"{q.by}_id"
+    if f.scope > scope:
+        rows = await _grouped(conn, settings, f, "all")
+        counts = {p[key]: rows[0] if rows else None for p in places}
+    else:
+        rows = await _grouped(conn, settings, f, "place", scope=scope, ids=[p[key] for p in places])
+        counts = {int(r["key"]): r for r in rows}
+    return breakdown_result(f.date_from, f.date_to, q.by, [place_row(p, counts.get(p[key])) for p in places])
+
+
 async def histogram(conn: asyncpg.Connection, settings: Settings, f: Filters) -> Record:
     """The response-time distribution: count per bucket [from_seconds, to_seconds)."""
     rows = await _grouped(conn, settings, f, "all")
@@ -538,7 +574,5 @@ async def open_escalations(conn: asyncpg.Connection, f: Filters, limit: int = 10
 async def ledger(conn: asyncpg.Connection, settings: Settings, f: Filters) -> AsyncIterator[Record]:
     """The ledger rows of a range and place (call inside a transaction)."""
     communities = await communities_of(conn, f)
-    async for row in repo.export_questions(
-        conn, f.date_from, f.date_to, settings.timezone, communities, f.category
-    ):
+    async for row in repo.export_questions(conn, f.date_from, f.date_to, settings.timezone, communities, f.category):
         yield row

@@ -85,6 +85,9 @@ async def test_metrics_need_a_bureau_token(api: Api) -> None:
 INVALID = [
     ("from=2026-13-01", "from"),
     ("to=yesterday", "to"),
+    ("to=0", "to"),  # not 1970-01-01: dates are YYYY-MM-DD only
+    ("from=1767225600", "from"),
+    ("from=2026-1-5", "from"),
     ("from=2026-02-01&to=2026-01-01", "from"),
     ("from=2000-01-01&to=2026-01-01", "to"),
     ("district_id=abc", "district_id"),
@@ -99,6 +102,14 @@ INVALID = [
 async def test_invalid_queries_name_the_field(api: Api) -> None:
     for query, field in INVALID:
         status, body = await api.call("GET", f"/metrics/summary?{query}", await api.bureau())
+        assert status == 422, body
+        assert [d["field"] for d in body["error"]["details"]] == [field], query
+
+
+async def test_levels_breakdown_takes_the_same_strict_dates(api: Api) -> None:
+    bureau = await api.bureau()
+    for query, field in [("to=0", "to"), ("from=2026-02-01&to=2026-01-01", "from"), ("from=2026/01/01", "from")]:
+        status, body = await api.call("GET", f"/metrics/levels/breakdown?{query}", bureau)
         assert status == 422, body
         assert [d["field"] for d in body["error"]["details"]] == [field], query
 

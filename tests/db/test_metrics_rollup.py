@@ -16,6 +16,7 @@ import pytest
 
 from fazhizhen.db.dsn import with_database
 from fazhizhen.db.pool import connect
+from fazhizhen.models.levels import LevelsBreakdownQuery
 from fazhizhen.services import demo, metrics
 from fazhizhen.settings import Settings
 from tests.conftest import TEMPLATE, make_settings
@@ -149,6 +150,27 @@ async def test_rollups_equal_raw_on_random_data(db: asyncpg.Connection, settings
     await _assert_rollups_match_raw(db, settings, rng)
     await _mutate(db, rng, 120)
     await _assert_rollups_match_raw(db, settings, rng)  # every read folds pending touches in first
+
+
+async def test_levels_breakdown_from_rollups_equals_raw(db: asyncpg.Connection, settings: Settings) -> None:
+    """/metrics/levels/breakdown reads the rollups: the same answer as the raw tables, at every `by`
+    and with filters above, at and below it (a filter below `by` reads the filter's place)."""
+    await _mutate(db, random.Random(3), 40)
+    place = await db.fetchrow(
+        "SELECT c.id AS community_id, c.street_id, s.district_id FROM communities c "
+        "JOIN streets s ON s.id = c.street_id ORDER BY c.id LIMIT 1"
+    )
+    today: date = await db.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+    checked = 0
+    for by in ("district", "street", "community"):
+        for where in ({}, {"district_id": place["district_id"]}, {"community_id": place["community_id"]}):
+            for extra in ({"from": str(today - timedelta(days=100)), "to": str(today)}, {"category": "neighbor"}):
+                q = LevelsBreakdownQuery.model_validate({"by": by, **where, **extra})
+                fast = await metrics.levels_breakdown(db, settings, q)
+                exact = await metrics.levels_breakdown(db, settings, q.model_copy(update={"source": "raw"}))
+                assert fast == exact, (by, where, extra)
+                checked += fast["total"]["questions"]
+    assert checked > 0
 
 
 async def test_rebuild_reproduces_the_incremental_rollups(db: asyncpg.Connection, settings: Settings) -> None:
