@@ -1,15 +1,18 @@
-"""The ledger (台账) export: one CSV row per question, Chinese headers, UTF-8 with BOM for Excel."""
+"""The ledger (台账) export: one row per question, Chinese headers; CSV (UTF-8 with BOM for Excel) or .xlsx."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from fazhizhen.services import metrics
 from fazhizhen.services.categories import category_name
@@ -85,9 +88,7 @@ def columns(tz: ZoneInfo) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
     ]
 
 
-async def csv_chunks(
-    conn: asyncpg.Connection, settings: Settings, f: metrics.Filters
-) -> AsyncIterator[bytes]:
+async def csv_chunks(conn: asyncpg.Connection, settings: Settings, f: metrics.Filters) -> AsyncIterator[bytes]:
     """The ledger as encoded CSV pieces, a few hundred rows at a time (call inside a transaction)."""
     cols = columns(ZoneInfo(settings.timezone))
     buf = io.StringIO()
@@ -103,3 +104,41 @@ async def csv_chunks(
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue().encode("utf-8")
+
+
+def _xlsx_value(v: Any) -> Any:
+    """A CSV cell as an .xlsx cell: control characters dropped (the format forbids them), and text
+    starting with "=" (which openpyxl would store as a formula) kept as text, as the CSV does."""
+    if not isinstance(v, str):
+        return v
+    v = ILLEGAL_CHARACTERS_RE.sub("", v)
+    return "'" + v if v.startswith("=") else v
+
+
+async def write_xlsx(conn: asyncpg.Connection, settings: Settings, f: metrics.Filters, out: IO[bytes]) -> int:
+    """The ledger as an .xlsx workbook written to `out` (call inside a transaction); the number of rows.
+
+    openpyxl's write-only mode spools rows to a temporary file as they are appended, so memory stays
+    flat for any range; the rows are appended and the zip written in a worker thread, a few hundred
+    at a time, so the event loop keeps serving. Same columns and cells as the CSV.
+    """
+    cols = columns(ZoneInfo(settings.timezone))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("台账")
+    sheet.append([h for h, _ in cols])
+    batch: list[list[Any]] = []
+
+    def flush(rows: list[list[Any]]) -> None:
+        for r in rows:
+            sheet.append(r)
+
+    n = 0
+    async for row in metrics.ledger(conn, settings, f):
+        batch.append([_xlsx_value(fn(row)) for _, fn in cols])
+        n += 1
+        if len(batch) >= ROWS_PER_CHUNK:
+            await asyncio.to_thread(flush, batch)
+            batch = []
+    await asyncio.to_thread(flush, batch)
+    await asyncio.to_thread(book.save, out)
+    return n

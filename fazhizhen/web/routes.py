@@ -97,6 +97,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(f"{API}/metrics/histogram", metrics.histogram)
     r.add_get(f"{API}/bureau/open-escalations", metrics.open_escalations)
     r.add_get(f"{API}/exports/questions.csv", metrics.export_csv)
+    r.add_get(f"{API}/exports/questions.xlsx", metrics.export_xlsx)
     r.add_get(f"{API}/callbacks", metrics.list_callbacks)
     r.add_post(f"{API}/callbacks/{{id}}/assign", metrics.assign_callback)
     r.add_post(f"{API}/callbacks/{{id}}/outcome", metrics.complete_callback)

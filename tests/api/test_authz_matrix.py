@@ -101,6 +101,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{V}/metrics/histogram"): B,
     ("GET", f"{V}/bureau/open-escalations"): B,
     ("GET", f"{V}/exports/questions.csv"): B,
+    ("GET", f"{V}/exports/questions.xlsx"): B,
     ("GET", f"{V}/callbacks"): B,
     ("POST", f"{V}/callbacks/{{id}}/assign"): B,
     ("POST", f"{V}/callbacks/{{id}}/outcome"): B,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from fazhizhen.keys import DB_POOL
 from fazhizhen.services import escalation
@@ -219,6 +220,24 @@ async def test_lawyers_places_escalations(api: Api, city: dict[str, Any]) -> Non
     q4, q5 = city["questions"][3], city["questions"][4]
     assert {r["id"] for r in rows} == {q4["id"], q5["id"]}
     assert all("content" not in r for r in rows)
+
+
+async def test_ledger_xlsx_holds_the_csv_rows(api: Api, city: dict[str, Any]) -> None:
+    """The .xlsx ledger: the CSV's header and every cell (as text), personal numbers masked."""
+    headers = (await api.bureau()).headers
+    async with api.client.get("/api/v1/exports/questions.csv", headers=headers) as resp:
+        csv_rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+    async with api.client.get("/api/v1/exports/questions.xlsx", headers=headers) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert resp.headers["Content-Disposition"].startswith('attachment; filename="questions-')
+        raw = await resp.read()
+    sheet = load_workbook(io.BytesIO(raw), read_only=True)["台账"]
+    xlsx_rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert len(xlsx_rows) == 6
+    assert xlsx_rows == csv_rows
+    cells = [c for r in xlsx_rows for c in r]
+    assert "电话138****5678" in cells and not any("13812345678" in c for c in cells)
 
 
 async def test_ledger_csv_and_callbacks(api: Api, city: dict[str, Any]) -> None:
