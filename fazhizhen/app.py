@@ -65,6 +65,14 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("scheduler_stopped")
 
 
+async def _classifier_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Train the classifier in a background thread at start-up, not in the first uncategorised question."""
+    from fazhizhen.services import classify
+
+    classify.warm_up_in_background()
+    yield
+
+
 async def _wechat_ctx(app: web.Application) -> AsyncIterator[None]:
     from fazhizhen.clients import wechat
 
@@ -90,6 +98,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> web.Application
     settings.apply_password_cost()
     if dsn is not None:
         app[DSN] = dsn
+    app.cleanup_ctx.append(_classifier_ctx)
     app.cleanup_ctx.append(_database_ctx)
     setup_realtime(app)
     app.cleanup_ctx.append(_scheduler_ctx)
