@@ -1,16 +1,15 @@
-"""WeChat subscribe messages to residents (`subscribeMessage.send`), with the access token from
-`stable_token` cached per process until shortly before it expires."""
+"""WeChat subscribe messages to residents (`subscribeMessage.send`), with the process's one access-token
+cache (fazhizhen/clients/wechat.py), shared with the content checks."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from fazhizhen.clients.wechat import WeChatClient, client_for
 from fazhizhen.services.categories import category_name
 from fazhizhen.services.outbox import PermanentFailure, Skip
 from fazhizhen.settings import Settings
@@ -20,7 +19,6 @@ Record = dict[str, Any]
 # errcodes: token invalid/expired (refresh and retry), and refusals that no retry can fix
 TOKEN_ERRORS = {40001, 40014, 42001}
 PERMANENT_ERRORS = {40003, 40037, 41030, 43101, 47003}
-EXPIRY_MARGIN_SECONDS = 300
 
 
 class WechatError(Exception):
@@ -36,9 +34,6 @@ class WechatSender:
         self.session = session
         self.settings = settings
         self.timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
 
     def _templates(self) -> dict[str, str | None]:
         s = self.settings
@@ -54,24 +49,14 @@ class WechatSender:
             raise WechatError(int(data["errcode"]), str(data.get("errmsg", "")))
         return data
 
+    def _client(self) -> WeChatClient:
+        s = self.settings
+        secret = s.wechat_secret.get_secret_value() if s.wechat_secret else ""
+        return client_for(s.wechat_api_base, s.wechat_appid or "", secret, s.http_timeout_seconds)
+
     async def access_token(self) -> str:
-        """The cached token, fetched from `stable_token` when missing or about to expire."""
-        async with self._lock:
-            if self._token is None or time.monotonic() >= self._expires:
-                secret = self.settings.wechat_secret
-                data = await self._post(
-                    "/cgi-bin/stable_token",
-                    {
-                        "grant_type": "client_credential",
-                        "appid": self.settings.wechat_appid,
-                        "secret": secret.get_secret_value() if secret else "",
-                        "force_refresh": False,
-                    },
-                )
-                self._token = str(data["access_token"])
-                lifetime = float(data.get("expires_in", 7200))
-                self._expires = time.monotonic() + max(1.0, lifetime - EXPIRY_MARGIN_SECONDS)
-            return self._token
+        """The mini-program's access token, from the process's one cache."""
+        return await self._client().access_token()
 
     def message(self, row: Record, template_id: str) -> Record:
         tz = ZoneInfo(self.settings.timezone)
@@ -98,13 +83,12 @@ class WechatSender:
         if not row["openid"]:
             raise Skip("resident has no openid")
         body = self.message(row, template_id)
+        token = await self.access_token()
         try:
-            token = await self.access_token()
             await self._post("/cgi-bin/message/subscribe/send", body, {"access_token": token})
         except WechatError as exc:
-            if exc.errcode in TOKEN_ERRORS:
-                async with self._lock:
-                    self._token = None
+            if exc.errcode in TOKEN_ERRORS:  # dropped for every caller; the outbox retries this row
+                self._client().tokens.invalidate(token)
             if exc.errcode in PERMANENT_ERRORS:
                 raise PermanentFailure(str(exc)) from exc
             raise

@@ -2,6 +2,11 @@
 
 Every call has a bounded total timeout; every failure becomes a `WeChatError` with a `kind` the
 service layer maps to an answer: `invalid_code`, `rate_limited`, `blocked`, `config`, `unavailable`.
+
+The access token is cached once per mini-program and process (`TokenCache`), for every caller: content
+checks here and subscribe messages (fazhizhen/channels/wechat.py) alike. One refresh at a time (callers
+that find it stale while another refreshes wait for that refresh), a refresh well before expiry, and
+a token WeChat refuses (40001, 42001, 40014) is dropped so the next caller fetches another.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -43,6 +49,75 @@ class WeChatError(Exception):
         self.errmsg = errmsg
 
 
+EXPIRY_MARGIN_SECONDS = 300.0
+
+
+def fresh_for(expires_in: float) -> float:
+    """How long to use a token WeChat says is valid `expires_in` more seconds: until 5 minutes before
+    that, or half of it when it is short (stable_token reports what is left of the current token)."""
+    if expires_in > 2 * EXPIRY_MARGIN_SECONDS:
+        return expires_in - EXPIRY_MARGIN_SECONDS
+    return max(0.0, expires_in / 2)
+
+
+Fetch = Callable[[bool], Awaitable[tuple[str, float]]]  # force_refresh -> (token, expires_in)
+
+
+class TokenCache:
+    """One mini-program's access token, shared by every caller in the process."""
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+        self._fresh_until = 0.0
+        self._rejected: str | None = None
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.refreshes = 0
+
+    def _current(self) -> str | None:
+        return self._token if self._token is not None and time.monotonic() < self._fresh_until else None
+
+    def _lock_here(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()  # a lock serves one event loop (tests run one per test)
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def get(self, fetch: Fetch) -> str:
+        """The cached token, or a new one from `fetch` (one refresh at a time)."""
+        token = self._current()
+        if token is not None:
+            return token
+        async with self._lock_here():
+            token = self._current()
+            if token is not None:  # refreshed by the caller we waited for
+                return token
+            token, expires_in = await fetch(False)
+            if token == self._rejected:  # WeChat handed back the token it has just refused: force a new one
+                token, expires_in = await fetch(True)
+            self.refreshes += 1
+            self._token, self._rejected = token, None
+            self._fresh_until = time.monotonic() + fresh_for(expires_in)
+            return token
+
+    def invalidate(self, token: str) -> None:
+        """WeChat refused `token`: drop it, unless another caller has already replaced it."""
+        if self._token == token:
+            self._token, self._rejected = None, token
+
+
+_tokens: dict[tuple[str, str], TokenCache] = {}
+
+
+def token_cache(api_base: str, appid: str) -> TokenCache:
+    """The process's access-token cache of one mini-program."""
+    key = (api_base.rstrip("/"), appid)
+    found = _tokens.get(key)
+    if found is None:
+        found = _tokens[key] = TokenCache()
+    return found
+
+
 class WeChatClient:
     """One mini-program's credentials and a lazily opened HTTP session (re-opened after close)."""
 
@@ -53,8 +128,11 @@ class WeChatClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._token: tuple[str, float] | None = None
-        self._token_lock = asyncio.Lock()
+
+    @property
+    def tokens(self) -> TokenCache:
+        """The process-wide access-token cache of this mini-program."""
+        return token_cache(self.api_base, self.appid)
 
     def _http(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -118,30 +196,34 @@ class WeChatClient:
             raise WeChatError("unavailable", None, "no openid in answer")
         return data
 
-    async def access_token(self, *, refresh: bool = False) -> str:
-        """The cached access token, fetched again when missing, near expiry or `refresh`."""
-        async with self._token_lock:
-            if not refresh and self._token and self._token[1] > time.monotonic():
-                return self._token[0]
-            # stable_token: every process and the subscribe-message channel can each fetch one without
-            # invalidating the others' (the plain /cgi-bin/token would)
-            data = await self._call(
-                "POST",
-                "/cgi-bin/stable_token",
-                params={},
-                body={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
-            )
-            token = data.get("access_token")
-            if not isinstance(token, str) or not token:
-                raise WeChatError("unavailable", None, "no access_token in answer")
-            expires = float(data.get("expires_in") or 7200)
-            self._token = (token, time.monotonic() + max(60.0, expires - 300))
-            return token
+    async def access_token(self) -> str:
+        """The mini-program's access token (the process-wide cache, fetched when missing or near expiry)."""
+        return await self.tokens.get(self._fetch_token)
+
+    async def _fetch_token(self, force_refresh: bool) -> tuple[str, float]:
+        # stable_token: every process can fetch one without invalidating the others' (the plain
+        # /cgi-bin/token would); force_refresh only when WeChat refused the token it keeps handing out
+        data = await self._call(
+            "POST",
+            "/cgi-bin/stable_token",
+            params={},
+            body={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self._secret,
+                "force_refresh": force_refresh,
+            },
+        )
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise WeChatError("unavailable", None, "no access_token in answer")
+        expires = data.get("expires_in")
+        return token, float(expires) if isinstance(expires, int | float) and expires > 0 else 7200.0
 
     async def msg_sec_check(self, openid: str, content: str, scene: int = 2) -> dict[str, Any]:
         """msgSecCheck v2: the answer's `result` holds `suggest` (pass, review or risky) and `label`."""
         for attempt in range(2):
-            token = await self.access_token(refresh=attempt > 0)
+            token = await self.access_token()
             try:
                 return await self._call(
                     "POST",
@@ -152,6 +234,7 @@ class WeChatClient:
             except WeChatError as exc:
                 if exc.kind != "token" or attempt:
                     raise
+                self.tokens.invalidate(token)
         raise WeChatError("unavailable")  # pragma: no cover
 
 
@@ -159,7 +242,7 @@ _clients: dict[tuple[str, str, str, float], WeChatClient] = {}
 
 
 def client_for(api_base: str, appid: str, secret: str, timeout: float) -> WeChatClient:
-    """The shared client of one mini-program (its access token is cached across requests)."""
+    """The shared client of one mini-program and time-out (the access token is shared across all of them)."""
     key = (api_base, appid, secret, timeout)
     found = _clients.get(key)
     if found is None:
@@ -168,6 +251,7 @@ def client_for(api_base: str, appid: str, secret: str, timeout: float) -> WeChat
 
 
 async def close_all() -> None:
-    """Close every client's HTTP session (at application shutdown)."""
+    """Close every client's HTTP session and forget the tokens (at application shutdown)."""
     for c in list(_clients.values()):
         await c.close()
+    _tokens.clear()
