@@ -14,6 +14,7 @@ from aiohttp import web
 from fazhizhen.channels.wechat import WechatSender
 from fazhizhen.clients import wechat
 from tests.conftest import make_settings
+from tests.realtime.fakes import serve
 
 APPID, SECRET = "wx-token-test", "token-secret"
 
@@ -65,16 +66,9 @@ async def fake() -> AsyncIterator[StableTokenFake]:
     app.router.add_post("/cgi-bin/stable_token", fake.token)
     app.router.add_post("/wxa/msg_sec_check", fake.check)
     app.router.add_post("/cgi-bin/message/subscribe/send", fake.send)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serve(app, fake):  # type: ignore[arg-type]  # sets fake.url
         yield fake
-    finally:
         await wechat.close_all()
-        await runner.cleanup()
 
 
 def _client(fake: StableTokenFake, timeout: float = 2.0) -> wechat.WeChatClient:
