@@ -1,18 +1,23 @@
-"""Server-Sent Events for lawyers and the bureau: replay after Last-Event-ID, then live, with heartbeats."""
+"""Server-Sent Events for lawyers and the bureau: replay after Last-Event-ID, then live, with heartbeats.
+
+The caller's token is checked again at heartbeat time (at most once per heartbeat period, one indexed
+lookup): a stream whose token was revoked (logout, password change, account disabled) ends there.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from fazhizhen.errors import Unavailable
-from fazhizhen.keys import REALTIME
+from fazhizhen.errors import Unauthorized, Unavailable
+from fazhizhen.keys import DB_POOL, REALTIME
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.hub import Client
-from fazhizhen.services import streams
+from fazhizhen.services import auth, streams
 from fazhizhen.web.jsonio import dumps
 from fazhizhen.web.middleware import principal
 from fazhizhen.web.openapi import endpoint
@@ -21,6 +26,7 @@ log = get_logger("fazhizhen.web.stream")
 
 REPLAY_PAGE = 500
 RETRY_MS = 2000
+_PING: dict[str, Any] = {}  # a heartbeat is due (no event within the period)
 
 
 def format_event(row: dict[str, Any]) -> bytes:
@@ -78,8 +84,9 @@ async def _stream(request: web.Request, lawyer_id: int | None) -> web.StreamResp
         if after is not None and after < client.start:
             sent = await _replay(rt.pool, resp, lawyer_id, after, client.start)
         log.info("stream_opened", client_id=client.id, lawyer_id=lawyer_id, last_event_id=after)
-        await _live(resp, client, sent, rt.settings.stream_heartbeat_seconds)
-        log.info("stream_closed", client_id=client.id, lawyer_id=lawyer_id, reason=client.closed_reason)
+        revoked = await _live(resp, client, sent, rt.settings.stream_heartbeat_seconds, lambda: _authorised(request))
+        reason = "token_revoked" if revoked else client.closed_reason
+        log.info("stream_closed", client_id=client.id, lawyer_id=lawyer_id, reason=reason)
         with contextlib.suppress(ConnectionError):
             await resp.write_eof()
         return resp
@@ -102,17 +109,46 @@ async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, af
         after = rows[-1]["seq"]
 
 
-async def _live(resp: web.StreamResponse, client: Client, sent: int, heartbeat: float) -> None:
+async def _authorised(request: web.Request) -> bool:
+    """Whether the stream's token is still valid (a database outage keeps the stream open)."""
+    try:
+        async with request.app[DB_POOL].acquire() as conn:
+            await auth.authenticate(conn, request.headers.get("Authorization"))
+    except Unauthorized:
+        return False
+    except Exception as exc:  # the next heartbeat checks again
+        log.warning("stream_reauth_failed", error=type(exc).__name__)
+    return True
+
+
+async def _live(
+    resp: web.StreamResponse,
+    client: Client,
+    sent: int,
+    heartbeat: float,
+    authorised: Callable[[], Awaitable[bool]],
+) -> bool:
+    """Write events until the hub ends the stream (False) or the token is no longer valid (True)."""
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     while True:
         try:
             async with asyncio.timeout(heartbeat):
                 row = await client.queue.get()
         except TimeoutError:
+            row = _PING
+        if loop.time() - checked >= heartbeat:
+            if not await authorised():
+                await resp.write(b": token revoked\n\n")
+                return True
+            checked = loop.time()
+        if row is _PING:
             await resp.write(b": ping\n\n")
             continue
         if row is None:
-            return
+            return False
         if row["seq"] <= sent:
             continue
         await resp.write(format_event(row))
         sent = row["seq"]
+
