@@ -124,13 +124,19 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     from fazhizhen.services.privacy import purge
+    from fazhizhen.services.retention import purge_audit_log
 
     days = args.older_than if args.older_than is not None else settings.retention_days
     if days < 1:
         print("error: --older-than must be at least 1 day", file=sys.stderr)
         return 2
-    count = asyncio.run(_with_conn(settings, lambda c: purge(c, days)))
+
+    async def both(conn: Any) -> tuple[int, int]:
+        return await purge(conn, days), await purge_audit_log(conn, settings.audit_retention_days)
+
+    count, entries = asyncio.run(_with_conn(settings, both))
     print(f"anonymised {count} question(s) older than {days} day(s)")
+    print(f"deleted {entries} audit log entries older than {settings.audit_retention_days} days")
     return 0
 
 
@@ -159,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     rollup.add_argument("--from", dest="date_from", help="rebuild only days from this date (YYYY-MM-DD)")
     rollup.add_argument("--to", dest="date_to", help="rebuild only days up to this date (YYYY-MM-DD)")
     rollup.set_defaults(fn=cmd_rollup)
-    purge = sub.add_parser("purge", help="anonymise question content older than the retention period")
+    purge = sub.add_parser(
+        "purge", help="anonymise question content and delete audit entries older than their retention periods"
+    )
     purge.add_argument("--older-than", type=int, metavar="DAYS", help="default: FAZHIZHEN_RETENTION_DAYS")
     purge.set_defaults(fn=cmd_purge)
     sub.add_parser("simulate", help="replay a synthetic city through the routing rules", add_help=False)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     wechat_timeout_seconds: float = Field(5, gt=0)
     wechat_content_check: bool = True
     retention_days: int = Field(365 * 3, ge=1)
+    # audit entries: six months at least (Cybersecurity Law art. 21; the database refuses fewer)
+    audit_retention_days: int = Field(180, ge=180)
     password_min_length: int = Field(10, ge=8)
     trust_forwarded_for: bool = False
 

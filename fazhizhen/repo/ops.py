@@ -19,3 +19,7 @@ async def pool_queues(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 async def overdue(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval(Q.ops_overdue))
+
+
+async def audit_log_purge(conn: asyncpg.Connection, keep_days: int) -> int:
+    return int(await conn.fetchval(Q.audit_log_purge, keep_days))

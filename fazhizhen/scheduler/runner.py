@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fazhizhen.log import get_logger
 from fazhizhen.observability import SWEEP_FAILURES
 from fazhizhen.scheduler.metrics_job import rollup_job
+from fazhizhen.scheduler.retention_job import retention_job
 from fazhizhen.services.escalation import sweep
 from fazhizhen.settings import Settings
 
@@ -72,6 +73,7 @@ def build_scheduler(
 
     jobs: dict[str, tuple[Job, float]] = {"sweep": (sweep_job, settings.sweep_interval_seconds)}
     jobs["metrics_rollup"] = rollup_job(pool, settings)
+    jobs["retention"] = retention_job(pool, settings)
     jobs |= extra_jobs or {}
     for name, (fn, every) in jobs.items():
         scheduler.add_job(

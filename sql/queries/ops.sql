@@ -12,3 +12,7 @@ GROUP BY p.id, p.name ORDER BY p.id;
 SELECT (SELECT count(*) FROM questions WHERE status = 'pending' AND escalate_at < now() - interval '1 minute')
      + (SELECT count(*) FROM questions
         WHERE alerted_at IS NULL AND status IN ('escalated', 'claimed') AND alert_at < now() - interval '1 minute');
+
+-- name: audit_log_purge
+-- Audit entries older than $1 days (at least 180; the function refuses fewer) deleted; how many.
+SELECT audit_log_purge($1);
