@@ -5,9 +5,10 @@ drops the bytes that arrive after that: a handler still reading a slow request b
 and is cancelled at the time-out. So the stop is done here, in this order:
 
 1. close the listening socket (new connections are refused; nginx moves on to another process);
-2. the application's on_shutdown hooks (the real-time streams end, no new notification starts);
-3. close idle keep-alive connections, answer `Connection: close` from now on, and let the requests in
-   flight finish, bodies still arriving included, within FAZHIZHEN_SHUTDOWN_TIMEOUT_SECONDS;
+2. close idle keep-alive connections and answer `Connection: close` from now on;
+3. the application's on_shutdown hooks (the real-time streams end, no new notification starts), then let
+   the requests in flight finish, bodies still arriving included, within FAZHIZHEN_SHUTDOWN_TIMEOUT_SECONDS
+   (counted from the signal);
 4. aiohttp's cleanup: connections still open are closed (a handler past the time-out is cancelled), then
    the cleanup contexts in reverse order: the scheduler after its current run, the real-time machinery,
    the pool, the embedded PostgreSQL when no other process uses it.
@@ -100,17 +101,17 @@ class _Runner(web.AppRunner):
             await super().shutdown()
 
 
-async def drain(runner: web.AppRunner, inflight: InFlightRequests, limit_seconds: float, cut: asyncio.Event) -> float:
+async def drain(runner: _Runner, inflight: InFlightRequests, limit_seconds: float, cut: asyncio.Event) -> float:
     """Steps 1-3 of the stop; returns the seconds the requests in flight took to finish."""
     started = time.monotonic()
     for site in list(runner.sites):
         await site.stop()
-    await runner.shutdown()
     inflight.draining = True
     server = runner.server
     for conn in server.connections if server is not None else ():
         if not inflight.busy(conn):
             conn.close()
+    await runner.shutdown()  # on_shutdown: the streams end (they count as requests in flight)
     pending = inflight.count
     done = await inflight.wait_idle(limit_seconds - (time.monotonic() - started), cut)
     took = time.monotonic() - started
