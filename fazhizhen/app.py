@@ -69,7 +69,8 @@ async def _classifier_ctx(app: web.Application) -> AsyncIterator[None]:
     """Train the classifier in a background thread at start-up, not in the first uncategorised question."""
     from fazhizhen.services import classify
 
-    classify.warm_up_in_background()
+    if app[SETTINGS].classifier_warm_up:
+        classify.warm_up_in_background()
     yield
 
 

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     db_pool_min: int = 2
     db_pool_max: int = 20
     scheduler_enabled: bool = True
+    # train the question classifier in a background thread at start-up (tests turn it off: CPU at start)
+    classifier_warm_up: bool = True
     shutdown_timeout_seconds: float = 10.0
 
     def apply_password_cost(self) -> None:

@@ -41,6 +41,9 @@ for _limit in (
     "WECHAT_LOGINS_PER_ADDRESS_PER_MINUTE",
 ):
     os.environ.setdefault(f"FAZHIZHEN_{_limit}", "10000")
+# the classifier's start-up build costs each server ~1.3 s of CPU; only tests/ops/test_classifier_warm_up.py
+# needs it, so subprocess servers and in-process apps skip it (the first uncategorised question builds)
+os.environ.setdefault("FAZHIZHEN_CLASSIFIER_WARM_UP", "false")
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
 
 

@@ -147,16 +147,28 @@ def load_training_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def _new_tokenizer() -> Any:
-    # jieba 0.42 has invalid escape sequences in its regexes and may import pkg_resources: both warn on
-    # first import, and the test suite turns warnings into errors.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        import jieba
+_jieba: Any = None
 
-    jieba.setLogLevel(logging.WARNING)
+
+def _import_jieba() -> Any:
+    global _jieba
+    if _jieba is None:
+        # jieba 0.42 has invalid escape sequences in its regexes and may import pkg_resources: both warn on
+        # first import, and the test suite turns warnings into errors. catch_warnings swaps process-wide
+        # state, so the warm-up imports jieba here on the event loop's thread before starting its own.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba
+    return _jieba
+
+
+def _new_tokenizer() -> Any:
+    jieba = _import_jieba()
     # A private tokenizer so our dictionary additions do not change segmentation elsewhere in the process.
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
@@ -230,9 +242,7 @@ def _get_tables() -> _Tables:
     if _tables is None:
         with _lock:  # a build under way (the warm-up's) finishes first; then there is nothing left to do
             if _tables is None:
-                started = time.perf_counter()
                 _tables = _build()
-                log.info("classifier_ready", seconds=round(time.perf_counter() - started, 3))
     return _tables
 
 
@@ -247,8 +257,15 @@ def warm_up_in_background() -> None:
     with _lock:
         if _tables is not None or (_warm_up is not None and _warm_up.is_alive()):
             return
-        _warm_up = threading.Thread(target=_get_tables, name="classifier-warm-up", daemon=True)
+        _import_jieba()
+        _warm_up = threading.Thread(target=_timed_build, name="classifier-warm-up", daemon=True)
     _warm_up.start()
+
+
+def _timed_build() -> None:
+    started = time.perf_counter()
+    _get_tables()
+    log.info("classifier_ready", seconds=round(time.perf_counter() - started, 3))
 
 
 def _model_posterior(features: set[str], model: _Model) -> dict[str, float] | None:

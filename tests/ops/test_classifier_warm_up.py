@@ -23,7 +23,7 @@ async def test_start_up_trains_the_classifier_and_the_first_question_waits_for_t
     monkeypatch.setattr(classify, "_build", counted)
     monkeypatch.setattr(classify, "_tables", None)  # as in a fresh process
     monkeypatch.setattr(classify, "_warm_up", None)
-    api = await make_api()  # starting the app starts the build
+    api = await make_api(classifier_warm_up=True)  # starting the app starts the build
     city = await api.city()
     lawyer = await api.lawyer()
     await api.duty(city.community_id, lawyer)
