@@ -62,6 +62,7 @@ class Realtime:
     async def _tracked(self, coro: Any) -> Any:
         """Run a job so that shutdown can wait for it (deliveries must not be cut mid-send)."""
         if self.stopping:
+            coro.close()  # never started: close it so Python does not warn that it was never awaited
             return None
         task = asyncio.ensure_future(coro)
         self._inflight.add(task)
