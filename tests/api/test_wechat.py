@@ -230,3 +230,18 @@ async def test_follow_ups_are_screened(wx: Api, fake: FakeWeChat, db_dsn: str) -
         await conn.close()
     assert flag == "wechat_unreachable" and count == 1
     assert [c["content"] for c in fake.checks()][-2:] == ["坏内容", "补充一下情况"]
+
+
+async def test_over_the_limit_is_refused_before_any_wechat_check(
+    db_dsn: str, fake: FakeWeChat, wx_settings: Settings
+) -> None:
+    settings = wx_settings.model_copy(update={"rate_questions_per_hour": 1})
+    async with TestClient(TestServer(create_app(settings))) as c:
+        api = Api(c, settings)
+        resident, community = await _resident_with_lawyer(api)
+        await api.ask(resident, community, "房东不退押金怎么办？")
+        assert len(fake.checks()) == 1
+        again = {"community_id": community, "content": "押金的事还想再问一次"}
+        status, body = await api.call("POST", "/questions", resident, again)
+        assert status == 429 and body["error"]["details"][0]["field"] == "questions_per_hour"
+        assert len(fake.checks()) == 1  # refused early: no WeChat call spent on it
