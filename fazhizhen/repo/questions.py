@@ -130,8 +130,13 @@ async def list_resident_questions(
 
 async def lawyer_queue(conn: asyncpg.Connection, lawyer_id: int) -> list[Record]:
     """Both queues' questions (`queue`: assigned or pool) with `thread`, `asker`, `notes`, `referrals`."""
+    try:
+        rows = await conn.fetch(Q.lawyer_queue, lawyer_id)
+    except asyncpg.OutdatedSchemaCacheError:
+        # a migration changed one of the row types returned; asyncpg has dropped its type cache
+        rows = await conn.fetch(Q.lawyer_queue, lawyer_id)
     out = []
-    for r in await conn.fetch(Q.lawyer_queue, lawyer_id):
+    for r in rows:
         row = dict(r)
         row["thread"] = [dict(m) for m in row["thread"]]
         row["asker"] = dict(row["asker"]) if row["asker"] is not None else None

@@ -49,3 +49,23 @@ async def test_submit_and_queue_read_round_trips(
     assert len(queue["assigned"]) == 2
     # the token, the whole queue with threads and staff rows, the audit entry
     assert len(statements) == 3, statements
+
+
+async def test_queue_read_survives_a_changed_row_type(make_api: Callable[..., Awaitable[Api]], db_dsn: str) -> None:
+    """The queue returns typed rows of messages and notes: a migration that changes one (while this
+    process runs) costs a reload of asyncpg's type cache, not a failed poll."""
+    api = await make_api(realtime_enabled=False, db_pool_min=1, db_pool_max=1)
+    city = await api.city()
+    lawyer = await api.lawyer()
+    await api.duty(city.community_id, lawyer)
+    resident = await api.resident()
+    q = await api.ask(resident, city.community_id)
+    await api.ok("POST", f"/questions/{q['id']}/messages", resident, {"content": "补充：已经找过物业了。"}, status=201)
+    before = await api.ok("GET", "/lawyer/queue", lawyer)
+    assert [len(x["messages"]) for x in before["assigned"]] == [1]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute("ALTER TABLE messages ADD COLUMN later_column integer")
+    finally:
+        await conn.close()
+    assert await api.ok("GET", "/lawyer/queue", lawyer) == before
