@@ -64,6 +64,14 @@ async def bookkeeping_triggers(conn: asyncpg.Connection, on: bool) -> None:
     await conn.execute(Q.city_triggers_on if on else Q.city_triggers_off)
 
 
+async def skip_foreign_key_checks(conn: asyncpg.Connection) -> bool:
+    """Skip foreign-key checks until the transaction ends, where the role may; whether it did."""
+    if not await conn.fetchval(Q.city_is_superuser):
+        return False
+    await conn.execute(Q.city_skip_foreign_key_checks)
+    return True
+
+
 async def open_callbacks(conn: asyncpg.Connection) -> None:
     """The callbacks low ratings open, written in one statement."""
     await conn.execute(Q.city_callbacks)

@@ -220,6 +220,7 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
             questions.append(q["row"])
         lap("generate")
         await repo.bookkeeping_triggers(conn, on=False)
+        fk_skipped = await repo.skip_foreign_key_checks(conn)
         await repo.copy(conn, "questions", repo.QUESTION_COLUMNS, questions)
         lap("copy_questions")
         await repo.copy(
@@ -247,7 +248,12 @@ async def load_city(conn: asyncpg.Connection, settings: Any, *, scale: float = 1
     took = time.perf_counter() - started
     avg = sum((q[16] - q[9]).total_seconds() for q in questions) / max(1, len(questions))
     log.info(
-        "demo_city_loaded", questions=len(questions), seconds=round(took, 1), load_seconds=round(loaded, 1), **laps
+        "demo_city_loaded",
+        questions=len(questions),
+        seconds=round(took, 1),
+        load_seconds=round(loaded, 1),
+        foreign_key_checks=not fk_skipped,
+        **laps,
     )
     return (
         f"city demo loaded in {took:.1f}s ({loaded:.1f}s COPY, {took - loaded:.1f}s metrics rollups "

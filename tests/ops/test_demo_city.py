@@ -35,6 +35,21 @@ async def test_city_demo_builds_a_realistic_year_once(db_dsn: str) -> None:
         levels = {r["resolved_level"]: r["n"] for r in await conn.fetch(
             "SELECT resolved_level, count(*) AS n FROM questions GROUP BY 1")}  # fmt: skip
         assert set(levels) <= {"A", "B", "C", "D"} and levels["A"] > 0.8 * n and levels.get("B", 0) > 0
+        # foreign keys were not checked during the COPY (replica role): re-adding each one re-checks
+        # every row, and fails on an orphan
+        fks = await conn.fetch(
+            """SELECT conrelid::regclass::text AS child, conname, pg_get_constraintdef(oid) AS def
+               FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace
+                 AND conrelid::regclass::text IN ('questions', 'messages', 'question_events', 'ratings',
+                                                  'callbacks', 'duty_slots', 'pool_members', 'lawyers')"""
+        )
+        assert len(fks) >= 10
+        async with conn.transaction():
+            for fk in fks:
+                await conn.execute(
+                    f'ALTER TABLE {fk["child"]} DROP CONSTRAINT "{fk["conname"]}", '
+                    f'ADD CONSTRAINT "{fk["conname"]}" {fk["def"]}'
+                )
         # the bureau's figures come from the rollups, rebuilt after the COPY
         assert await conn.fetchval("SELECT count(*) FROM metrics_rollup") > 0
         assert await load_city(conn, settings, scale=0.02) == "city demo data already loaded"
