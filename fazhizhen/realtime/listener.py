@@ -45,8 +45,14 @@ class Listener:
             self._task = None
         await self._disconnect()
 
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
+    def published(self, seq: int) -> None:
+        """Stream rows up to `seq` are committed: read them now unless the hub has them already."""
+        if seq > self.hub.head:
+            self._wake.set()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        # the payload is the pass's highest seq; our own passes were read before it came back
+        self.published(int(payload) if payload.isdigit() else self.hub.head + 1)
 
     def _on_terminate(self, *_: Any) -> None:
         self._lost.set()

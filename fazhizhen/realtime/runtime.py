@@ -36,8 +36,8 @@ class Realtime:
         self.pool = pool
         self.settings = settings
         self.hub = Hub(pool, settings.stream_client_buffer)
-        self.sequencer = Sequencer(pool, settings.stream_poll_seconds)
         self.listener = Listener(dsn, self.hub, safety_seconds=max(0.5, settings.stream_poll_seconds * 20))
+        self.sequencer = Sequencer(pool, settings.stream_poll_seconds, published=self.listener.published)
         self.senders: dict[str, outbox.Sender] = {
             "wechat": WechatSender(session, settings),
             "webhook": WebhookSender(session, settings.http_timeout_seconds),

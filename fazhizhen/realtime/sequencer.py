@@ -4,12 +4,14 @@ Any process may run it, one at a time (a transaction-scoped advisory lock), so s
 out by a single writer and commit in order: a reader doing `seq > last` never skips one. It wakes on a
 local kick (a write just committed in this process) or every `poll` seconds (writes of other processes,
 the sweep), and after each batch sends one NOTIFY, so intake transactions never notify themselves.
+This process's hub is told directly, without waiting for that NOTIFY to come back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import asyncpg
 
@@ -39,32 +41,23 @@ BATCH = 2000
 
 
 async def sequence_once(pool: asyncpg.Pool, *, wait: bool = True, batch: int = BATCH) -> int | None:
-    """Sequence every newly visible event; return the highest new seq, or None if nothing (or locked)."""
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.stream_lock(conn, wait=wait):
-            return None
-        max_seq: int | None = None
-        while True:
-            got = await repo.stream_sequence(conn, batch)
-            if got["max_seq"] is not None:
-                max_seq = got["max_seq"]
-            if got["events"] < batch:
-                break
-        if max_seq is not None:
-            # the last statement saw and took everything committed below its snapshot's xmin. A pass
-            # that took nothing leaves the horizon behind (safe: it only widens the next scan) and so
-            # writes nothing and costs no commit flush.
-            await repo.stream_set_horizon(conn, got["xmin"])
-            await repo.stream_notify(conn, max_seq)
-        return max_seq
+    """Sequence every newly visible event; return the highest new seq, or None if nothing (or locked).
+
+    One statement, one round trip (sql/033_create_stream_sequence_pass.sql): lock, copy in batches,
+    advance the horizon, NOTIFY, commit."""
+    async with pool.acquire() as conn:
+        return await repo.stream_sequence_pass(conn, wait=wait, batch=batch)
 
 
 class Sequencer:
     """The per-process loop around `sequence_once`: kicked after local writes, polled otherwise."""
 
-    def __init__(self, pool: asyncpg.Pool, poll_seconds: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, poll_seconds: float, published: Callable[[int], None] | None = None
+    ) -> None:
         self.pool = pool
         self.poll_seconds = poll_seconds
+        self.published = published  # told the new head at once, not when our own NOTIFY comes back
         self._kicked = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -94,8 +87,10 @@ class Sequencer:
             self._kicked.clear()
             try:
                 # a kick waits for a sequencer running elsewhere, whose snapshot may predate our commit
-                await sequence_once(self.pool, wait=kicked)
+                top = await sequence_once(self.pool, wait=kicked)
                 failures = 0
+                if top is not None and self.published is not None:
+                    self.published(top)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 failures += 1
                 if failures in (1, 10) or failures % 100 == 0:

@@ -12,24 +12,10 @@ from fazhizhen.db.queries import Q
 Record = dict[str, Any]
 
 
-async def stream_lock(conn: asyncpg.Connection, *, wait: bool) -> bool:
-    """Take the sequencer lock for this transaction; without `wait`, False when someone else holds it."""
-    if wait:
-        await conn.execute(Q.stream_lock)
-        return True
-    return bool(await conn.fetchval(Q.stream_try_lock))
-
-
-async def stream_sequence(conn: asyncpg.Connection, batch: int) -> Record:
-    return dict(await conn.fetchrow(Q.stream_sequence, batch))
-
-
-async def stream_set_horizon(conn: asyncpg.Connection, horizon: int) -> None:
-    await conn.execute(Q.stream_set_horizon, horizon)
-
-
-async def stream_notify(conn: asyncpg.Connection, seq: int) -> None:
-    await conn.execute(Q.stream_notify, str(seq))
+async def stream_sequence_pass(conn: asyncpg.Connection, *, wait: bool, batch: int) -> int | None:
+    """One sequencer pass in its own transaction (call outside one); the highest new seq, or None."""
+    top: int | None = await conn.fetchval(Q.stream_sequence_pass, wait, batch)
+    return top
 
 
 async def stream_head(conn: asyncpg.Connection) -> int:

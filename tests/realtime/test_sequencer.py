@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from fazhizhen.db.pool import create_pool
-from fazhizhen.realtime.sequencer import sequence_once
+from fazhizhen.realtime.sequencer import Sequencer, sequence_once
 from fazhizhen.repo import realtime as repo
 
 
@@ -122,3 +122,25 @@ async def test_concurrent_writers_and_sequencers_deliver_each_event_once(pool: a
     await sequence_once(pool)
     await read
     assert sorted(seen) == sorted(written) and len(seen) == 100
+
+
+async def test_a_kicked_sequencer_tells_its_own_hub_the_new_head_at_once(pool: asyncpg.Pool) -> None:
+    heads: list[int] = []
+    told = asyncio.Event()
+
+    def published(seq: int) -> None:
+        heads.append(seq)
+        told.set()
+
+    sequencer = Sequencer(pool, poll_seconds=30, published=published)  # no poll within the test
+    sequencer.start()
+    try:
+        async with pool.acquire() as conn:
+            qid, lawyer = await _question(conn)
+            await _routed(conn, qid, lawyer)
+        sequencer.kick()
+        await asyncio.wait_for(told.wait(), 5)
+    finally:
+        await sequencer.stop()
+    async with pool.acquire() as conn:
+        assert heads == [await repo.stream_head(conn)] and heads[0] > 0

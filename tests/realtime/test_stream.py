@@ -172,6 +172,22 @@ def test_hub_never_waits_for_a_slow_client() -> None:
     assert hub.head == 3
 
 
+def test_hub_hands_each_row_to_its_addressees_only_encoded_once() -> None:
+    hub = Hub(pool=None, client_buffer=10)  # type: ignore[arg-type]
+    a1, a2, b, bureau = hub.register(7), hub.register(7), hub.register(8), hub.register(None)
+    hub.dispatch({"seq": 1, "event": "pool_new", "lawyer_ids": [7, 9], "bureau": False, "data": {"q": "问"}})
+    hub.dispatch({"seq": 2, "event": "alerted", "lawyer_ids": [], "bureau": True, "data": {}})
+    first, second = a1.queue.get_nowait(), a2.queue.get_nowait()
+    assert first["frame"] is second["frame"]  # the same bytes for every addressee
+    assert first["frame"] == 'id: 1\nevent: pool_new\ndata: {"q": "问"}\n\n'.encode()
+    assert b.queue.empty() and a1.queue.empty()
+    assert bureau.queue.get_nowait()["seq"] == 2 and bureau.queue.empty()
+    for client in (a1, a2, b, bureau):
+        hub.unregister(client)
+    hub.dispatch({"seq": 3, "event": "assigned", "lawyer_ids": [7], "bureau": False, "data": {}})
+    assert not hub.clients and all(c.queue.empty() for c in (a1, a2, b, bureau))
+
+
 async def test_a_client_cut_off_for_falling_behind_catches_up_by_replay(db_dsn: str, api: Api) -> None:
     city, _duty, (a,), _ = await pool_city(api, members=1)
     resident = await api.resident()

@@ -16,9 +16,8 @@ from aiohttp import web
 from fazhizhen.errors import Unauthorized, Unavailable
 from fazhizhen.keys import DB_POOL, REALTIME
 from fazhizhen.log import get_logger
-from fazhizhen.realtime.hub import Client
+from fazhizhen.realtime.hub import Client, sse_frame
 from fazhizhen.services import auth, streams
-from fazhizhen.web.jsonio import dumps
 from fazhizhen.web.middleware import principal
 from fazhizhen.web.openapi import endpoint
 
@@ -27,11 +26,6 @@ log = get_logger("fazhizhen.web.stream")
 REPLAY_PAGE = 500
 RETRY_MS = 2000
 _PING: dict[str, Any] = {}  # a heartbeat is due (no event within the period)
-
-
-def format_event(row: dict[str, Any]) -> bytes:
-    """One SSE frame; the JSON payload has no raw newline, so one `data:` line suffices."""
-    return f"id: {row['seq']}\nevent: {row['event']}\ndata: {dumps(row['data'])}\n\n".encode()
 
 
 def last_event_id(request: web.Request) -> int | None:
@@ -103,7 +97,7 @@ async def _replay(pool: Any, resp: web.StreamResponse, lawyer_id: int | None, af
         async with pool.acquire() as conn:
             rows = await streams.missed_events(conn, lawyer_id=lawyer_id, after=after, upto=upto, limit=REPLAY_PAGE)
         for row in rows:
-            await resp.write(format_event(row))
+            await resp.write(sse_frame(row))
         if len(rows) < REPLAY_PAGE:
             return upto
         after = rows[-1]["seq"]
@@ -149,6 +143,6 @@ async def _live(
             return False
         if row["seq"] <= sent:
             continue
-        await resp.write(format_event(row))
+        await resp.write(row["frame"])  # encoded once by the hub for every addressee
         sent = row["seq"]
 
