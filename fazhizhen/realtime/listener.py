@@ -87,7 +87,10 @@ class Listener:
                     delay = 0.1
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("stream_listener_connect_failed", error=type(exc).__name__, retry_in=delay)
-                    await wait_event(self._wake, delay)
+                    # a wake-up left over from before the loss must not turn the back-off into a busy loop
+                    self._wake.clear()
+                    if not self._stopping:
+                        await wait_event(self._wake, delay)
                     delay = min(5.0, delay * 2)
                     continue
                 self._wake.set()  # catch up on whatever was published while disconnected

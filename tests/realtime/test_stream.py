@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from fazhizhen.app import create_app
@@ -226,3 +228,24 @@ async def test_shutdown_ends_open_streams_promptly(db_dsn: str, api: Api) -> Non
         await asyncio.wait_for(closing, 5)
     finally:
         await client.close()
+
+
+async def test_listener_backs_off_while_the_database_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fazhizhen.realtime import listener as listener_mod
+
+    attempts = 0
+    real_connect = listener_mod.asyncpg.connect
+
+    async def counting_connect(*args: Any, **kwargs: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
+        return await real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(listener_mod.asyncpg, "connect", counting_connect)
+    hub = Hub(pool=None, client_buffer=1)  # type: ignore[arg-type]
+    lost = listener_mod.Listener("postgresql://nobody@127.0.0.1:1/none", hub)
+    lost.published(hub.head + 1)  # a wake-up pending when the connection went away
+    lost.start()
+    await asyncio.sleep(0.5)
+    await lost.stop()
+    assert 1 <= attempts <= 4, attempts  # back-off from 0.1 s, not a busy loop
