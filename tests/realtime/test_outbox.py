@@ -46,7 +46,7 @@ def settings(db_dsn: str, wechat: Fake) -> Settings:
         wechat_template_answered="tmpl-answered",
         wechat_template_followup="tmpl-followup",
         wechat_content_check=False,  # msgSecCheck is tested in tests/api/test_wechat.py
-        http_timeout_seconds=0.5,
+        http_timeout_seconds=2.0,  # short for the scripted time-outs, long enough for a loaded machine
         outbox_max_attempts=3,
         **NO_WAIT,
     )
