@@ -24,6 +24,8 @@ Record = dict[str, Any]
 
 # full-width digits and at-sign -> ASCII, one character for one (positions are kept)
 _WIDE = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "＠": "@", "．": "."})
+# every pattern below needs a digit or an @ (ASCII or full-width): a string without one holds nothing to mask
+_MAY_HOLD_PII = re.compile(r"[0-9\uff10-\uff19@\uff20]")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID_CARD = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 _ID_CARD_15 = re.compile(
@@ -92,8 +94,8 @@ def _mask_landline(m: re.Match[str]) -> str:
 
 def mask_pii(text: str | None) -> str | None:
     """Text with ID-card, bank-card and phone numbers and e-mail addresses masked (e.g. 138****5678)."""
-    if not text:
-        return text
+    if not text or not _MAY_HOLD_PII.search(text):
+        return text  # every pattern needs a digit or an @: most strings skip the six regexes
     if not text.isascii():
         text = text.translate(_WIDE)
     text = _EMAIL.sub(_mask_email, text)
@@ -115,9 +117,16 @@ def mask_value(value: Any) -> Any:
     return value
 
 
+# keys the logging pipeline itself fills in: never personal data
+_LOG_OWN_KEYS = frozenset(("timestamp", "level", "logger"))
+
+
 def mask_log_event(_logger: Any, _method: str, event: Mapping[str, Any]) -> dict[str, Any]:
     """structlog processor: no personal number reaches a log line, whatever a caller passed."""
-    return {k: mask_value(v) if isinstance(v, str | dict | list | tuple) else v for k, v in event.items()}
+    return {
+        k: mask_value(v) if k not in _LOG_OWN_KEYS and isinstance(v, str | dict | list | tuple) else v
+        for k, v in event.items()
+    }
 
 
 async def export_resident(conn: asyncpg.Connection, resident_id: int) -> Record:
