@@ -143,6 +143,27 @@ async def _assert_rollups_match_raw(conn: asyncpg.Connection, settings: Settings
             assert fast == exact, (reader.__name__, f)
 
 
+async def test_routed_lawyer_is_recorded_for_rows_written_already_answered(db: asyncpg.Connection) -> None:
+    """The demo writes answered questions and then their `routed` events: the event trigger must fill
+    routed_lawyer_id (the scorecards' `assigned`) from the event, and touch nothing already set."""
+    mismatched = await db.fetchval(
+        """SELECT count(*) FROM question_events e JOIN questions q ON q.id = e.question_id
+           WHERE e.kind = 'routed' AND q.routed_lawyer_id IS DISTINCT FROM (e.data ->> 'lawyer_id')::bigint"""
+    )
+    routed = await db.fetchval("SELECT count(*) FROM question_events WHERE kind = 'routed'")
+    assert routed > 100 and mismatched == 0
+    qid, lawyer = await db.fetchrow(
+        "SELECT question_id, (data ->> 'lawyer_id')::bigint FROM question_events WHERE kind = 'routed' LIMIT 1"
+    )
+    other = await db.fetchval("SELECT id FROM lawyers WHERE id <> $1 LIMIT 1", lawyer)
+    await db.execute(
+        "INSERT INTO question_events (question_id, kind, actor_role, data) VALUES ($1, 'routed', 'system', $2)",
+        qid,
+        {"lawyer_id": other},
+    )
+    assert await db.fetchval("SELECT routed_lawyer_id FROM questions WHERE id = $1", qid) == lawyer
+
+
 async def test_rollups_equal_raw_on_random_data(db: asyncpg.Connection, settings: Settings) -> None:
     rng = random.Random(5)
     assert await db.fetchval("SELECT count(*) FROM metrics_touched") > 0  # the demo's inserts were logged
