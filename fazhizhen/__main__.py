@@ -123,18 +123,14 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
-    from fazhizhen.services.privacy import purge
-    from fazhizhen.services.retention import purge_audit_log
+    from fazhizhen.services.retention import enforce
 
     days = args.older_than if args.older_than is not None else settings.retention_days
     if days < 1:
         print("error: --older-than must be at least 1 day", file=sys.stderr)
         return 2
 
-    async def both(conn: Any) -> tuple[int, int]:
-        return await purge(conn, days), await purge_audit_log(conn, settings.audit_retention_days)
-
-    count, entries = asyncio.run(_with_conn(settings, both))
+    count, entries = asyncio.run(_with_conn(settings, lambda conn: enforce(conn, settings, days)))
     print(f"anonymised {count} question(s) older than {days} day(s)")
     print(f"deleted {entries} audit log entries older than {settings.audit_retention_days} days")
     return 0

@@ -27,8 +27,9 @@ async def purge_audit_log(conn: asyncpg.Connection, keep_days: int) -> int:
     return rows
 
 
-async def enforce(conn: asyncpg.Connection, settings: Settings) -> tuple[int, int]:
-    """Both retention periods: (questions anonymised, audit entries deleted)."""
-    questions = await privacy.purge(conn, settings.retention_days)
+async def enforce(conn: asyncpg.Connection, settings: Settings, content_days: int | None = None) -> tuple[int, int]:
+    """Both retention periods (content: `content_days`, default FAZHIZHEN_RETENTION_DAYS):
+    (questions anonymised, audit entries deleted)."""
+    questions = await privacy.purge(conn, settings.retention_days if content_days is None else content_days)
     entries = await purge_audit_log(conn, settings.audit_retention_days)
     return questions, entries

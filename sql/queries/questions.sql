@@ -120,9 +120,6 @@ FROM (
 JOIN questions q ON q.id = x.id
 ORDER BY x.part, x.due NULLS LAST, x.id;
 
--- name: lawyer_pool_ids
-SELECT pool_id FROM pool_members WHERE lawyer_id = $1;
-
 -- name: lawyer_has_answered
 SELECT EXISTS (SELECT 1 FROM messages WHERE question_id = $1 AND author_role = 'lawyer' AND author_id = $2);
 
