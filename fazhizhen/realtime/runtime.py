@@ -15,6 +15,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from fazhizhen import observability as obs
 from fazhizhen.channels.webhook import WebhookSender
 from fazhizhen.channels.wechat import WechatSender
 from fazhizhen.keys import DB_POOL, DSN, REALTIME, SCHEDULER_JOBS, SETTINGS
@@ -42,6 +43,8 @@ class Realtime:
             "wechat": WechatSender(session, settings),
             "webhook": WebhookSender(session, settings.http_timeout_seconds),
         }
+        for channel in self.senders:  # every outcome series exists from the start, so rate() and alerts see zeros
+            obs.declare_notification_channel(channel)
         self.policy = outbox.RetryPolicy(
             settings.outbox_max_attempts,
             settings.outbox_backoff_base_seconds,

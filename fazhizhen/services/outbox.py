@@ -124,8 +124,6 @@ async def deliver_due(
     """Deliver due rows with `workers` concurrent deliverers until none is due, `max_rows`, or a stop."""
     result = DeliveryResult()
     budget = [max_rows]
-    for channel in senders:  # every series exists from the first run, so rate() and alerts see zeros
-        obs.declare_notification_channel(channel)
 
     async def worker() -> None:
         while not stopping() and budget[0] > 0:

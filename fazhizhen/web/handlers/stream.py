@@ -145,4 +145,3 @@ async def _live(
             continue
         await resp.write(row["frame"])  # encoded once by the hub for every addressee
         sent = row["seq"]
-
