@@ -1,0 +1,104 @@
+"""Group commit without a timer: concurrent calls that arrive while the database is busy share one trip.
+
+A call is queued and a flush is started on the next turn of the event loop, so calls made in the same
+turn go together. While `max_inflight` flushes are running, newcomers wait in the queue, and each
+flush that finishes takes everything waiting (up to `max_batch`). An idle service therefore answers a
+lone call at once (one loop turn later), and a busy one pays one round trip and one commit per batch
+instead of per call: the batch grows with the load, which is what lets a durable write keep up.
+
+`conflict` names a key that may appear only once per batch (the rest wait for the next one, in
+order): the intake uses it so a resident's two questions are never counted in the same statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# a batch runner returns one outcome per item, in order: its result, or the exception that item raises
+Runner = Callable[[list[T]], Awaitable[Sequence[R | BaseException]]]
+
+
+class MicroBatcher(Generic[T, R]):
+    """Coalesce concurrent `await batcher(item)` calls into calls of `run(items)`."""
+
+    def __init__(
+        self,
+        run: Runner[T, R],
+        *,
+        max_batch: int,
+        max_inflight: int = 2,
+        conflict: Callable[[T], Hashable | None] | None = None,
+        name: str = "batch",
+    ) -> None:
+        if max_batch < 1 or max_inflight < 1:
+            raise ValueError("max_batch and max_inflight must be at least 1")
+        self._run = run
+        self.max_batch = max_batch
+        self.max_inflight = max_inflight
+        self._conflict = conflict
+        self._name = name
+        self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, item: T) -> R:
+        """The item's outcome. A caller cancelled while waiting does not withdraw the item: once queued
+        it is written like a statement already sent, and only the answer is dropped."""
+        fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, fut))
+        if len(self._tasks) < self.max_inflight:
+            task = asyncio.create_task(self._drain(), name=f"{self._name}-flush")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await fut
+
+    def _take(self) -> list[tuple[T, asyncio.Future[R]]]:
+        """The next batch, oldest first; an item whose conflict key is already in it stays queued."""
+        if self._conflict is None:
+            n = min(self.max_batch, len(self._queue))
+            return [self._queue.popleft() for _ in range(n)]
+        batch: list[tuple[T, asyncio.Future[R]]] = []
+        keys: set[Hashable] = set()
+        kept: deque[tuple[T, asyncio.Future[R]]] = deque()
+        while self._queue and len(batch) < self.max_batch:
+            entry = self._queue.popleft()
+            key = self._conflict(entry[0])
+            if key is not None and key in keys:
+                kept.append(entry)
+                continue
+            if key is not None:
+                keys.add(key)
+            batch.append(entry)
+        kept.extend(self._queue)
+        self._queue = kept
+        return batch
+
+    async def _drain(self) -> None:
+        while batch := self._take():
+            try:
+                outcomes: Sequence[R | BaseException] = await self._run([item for item, _ in batch])
+                if len(outcomes) != len(batch):
+                    raise RuntimeError(f"{self._name}: {len(outcomes)} outcomes for {len(batch)} items")
+            except asyncio.CancelledError:
+                for _, fut in batch:
+                    fut.cancel()
+                raise
+            except Exception as exc:  # the whole batch failed: every caller sees why
+                outcomes = [exc] * len(batch)
+            for (_, fut), outcome in zip(batch, outcomes, strict=True):
+                if fut.done():  # the caller was cancelled
+                    continue
+                if isinstance(outcome, BaseException):
+                    fut.set_exception(outcome)
+                else:
+                    fut.set_result(outcome)
+
+    async def close(self) -> None:
+        """Wait for the flushes under way (each ends when the queue is empty)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
