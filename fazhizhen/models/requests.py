@@ -18,9 +18,17 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class Body(BaseModel):
-    """Base of every request body: unknown fields are an error, strings are not coerced from numbers."""
+    """Base of every request body: unknown fields are an error, strings are not coerced from numbers,
+    and no text holds a NUL character (PostgreSQL cannot store one: it would fail the write)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, v: object) -> object:
+        if isinstance(v, str) and "\x00" in v:
+            raise ValueError("text must not contain a NUL character")
+        return v
 
 
 def _check_category(v: str | None) -> str | None:

@@ -40,6 +40,20 @@ async def test_invalid_fields_are_named(api: Api) -> None:
     assert await api.ok("GET", "/questions", resident) == []
 
 
+async def test_text_with_a_nul_character_is_422_naming_the_field(api: Api) -> None:
+    """PostgreSQL cannot store NUL in text: such a body used to reach the INSERT and fail it (a 500)."""
+    city = await api.city()
+    await api.duty(city.community_id, await api.lawyer())
+    resident = await api.resident()
+    code, body = await api.call("POST", "/questions", resident, {"community_id": city.community_id,
+                                                                   "content": "物业费纠纷\u0000怎么办"})  # fmt: skip
+    assert code == 422 and _shape(body)["details"][0]["field"] == "content"
+    q = await api.ask(resident, city.community_id)
+    code, body = await api.call("POST", f"/questions/{q['id']}/messages", resident, {"content": "补充\x00说明"})
+    assert code == 422 and _shape(body)["details"][0]["field"] == "content"
+    assert [x["id"] for x in await api.ok("GET", "/questions", resident)] == [q["id"]]
+
+
 async def test_content_length_bounds(api: Api) -> None:
     city = await api.city()
     resident = await api.resident()
