@@ -9,10 +9,12 @@ from aiohttp import web
 from fazhizhen import observability
 from fazhizhen.db.migrate import migrate
 from fazhizhen.db.pool import create_pool, database
-from fazhizhen.keys import DB_POOL, DSN, INFLIGHT, SCHEDULER, SCHEDULER_JOBS, SETTINGS
+from fazhizhen.keys import DB_POOL, DSN, INFLIGHT, INTAKE, SCHEDULER, SCHEDULER_JOBS, SETTINGS, TOKENS
 from fazhizhen.log import get_logger
 from fazhizhen.realtime.runtime import setup_realtime
 from fazhizhen.scheduler.runner import InFlight, build_scheduler, stop_scheduler
+from fazhizhen.services import auth
+from fazhizhen.services.questions import Intake
 from fazhizhen.settings import Settings
 from fazhizhen.web import middleware, security
 from fazhizhen.web.lifecycle import InFlightRequests, track_requests
@@ -43,7 +45,12 @@ async def _pool_ctx(app: web.Application, dsn: str) -> AsyncIterator[None]:
         async with pool.acquire() as conn:
             await migrate(conn)
         app[DB_POOL] = pool
+        app[INTAKE] = Intake(pool, settings)
+        tokens = auth.token_lookup(pool)
+        app[TOKENS] = tokens
         yield
+        await app[INTAKE].close()
+        await tokens.close()
     finally:
         await pool.close()
 

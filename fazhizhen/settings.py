@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     staff_token_ttl_seconds: int = 12 * 3600
     db_pool_min: int = 2
     db_pool_max: int = 20
+    # residents' questions committed together under load, at most this many per statement (1: one each)
+    intake_batch_max: int = Field(64, ge=1, le=1000)
     scheduler_enabled: bool = True
     # train the question classifier in a background thread at start-up (tests turn it off: CPU at start)
     classifier_warm_up: bool = True

@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from fazhizhen.app import create_app
+from fazhizhen.db import pool as db_pool
 from fazhizhen.db.dsn import with_database
 from fazhizhen.db.embedded import EmbeddedPostgres
 from fazhizhen.db.migrate import migrate
@@ -176,3 +177,17 @@ async def make_api(db_dsn: str) -> AsyncIterator[Callable[..., Awaitable[Api]]]:
     yield build
     for c in clients:
         await c.close()
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement any pooled connection sends, in order (apps built after this fixture)."""
+    sent: list[str] = []
+    init = db_pool._init_connection
+
+    async def logged(conn: asyncpg.Connection) -> None:
+        await init(conn)
+        conn.add_query_logger(lambda q: sent.append(" ".join(q.query.split())))
+
+    monkeypatch.setattr(db_pool, "_init_connection", logged)
+    return sent

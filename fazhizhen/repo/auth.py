@@ -44,9 +44,9 @@ async def insert_token(
     return expires
 
 
-async def get_token_principal(conn: asyncpg.Connection, token_hash: bytes) -> Record | None:
-    row = await conn.fetchrow(Q.get_token_principal, token_hash)
-    return dict(row) if row else None
+async def get_token_principals(conn: asyncpg.Connection, token_hashes: list[bytes]) -> dict[bytes, Record]:
+    """The valid tokens among `token_hashes`, by hash."""
+    return {bytes(r["token_hash"]): dict(r) for r in await conn.fetch(Q.get_token_principals, token_hashes)}
 
 
 async def revoke_token(conn: asyncpg.Connection, token_hash: bytes) -> None:

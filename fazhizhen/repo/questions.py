@@ -26,56 +26,45 @@ async def community_routing_info(conn: asyncpg.Connection, community_id: int) ->
     return _one(await conn.fetchrow(Q.community_routing_info, community_id))
 
 
-async def submission_context(conn: asyncpg.Connection, community_id: int, resident_id: int | None) -> Record:
-    """Clock, community, roster, loads, pools and (for a resident) question usage, in one round trip."""
-    return dict(await conn.fetchrow(Q.submission_context, community_id, resident_id))
+async def submission_contexts(conn: asyncpg.Connection, community_ids: list[int]) -> dict[int, Record]:
+    """Clock, community, roster, loads and pools for each requested community, in one round trip."""
+    return {r["requested_id"]: dict(r) for r in await conn.fetch(Q.submission_contexts, community_ids)}
 
 
 USAGE = ("used_last_hour", "used_last_day", "used_open", "used_oldest_in_hour", "used_oldest_in_day", "used_now")
 
 
-async def insert_routed_question(
-    conn: asyncpg.Connection,
-    values: Record,
-    created: Record,
-    routing_event: Record,
-    *,
-    limited_resident_id: int | None,
-    limits: tuple[int, int, int],
-) -> tuple[Record, Record | None]:
-    """Under the resident's lock and limits (open, per hour, per day), insert a question with its
-    `created` and routing events and stamp the assignee, in one statement.
+async def question_usage(conn: asyncpg.Connection, resident_id: int) -> Record:
+    """A resident's question usage, counted under their submission lock (released with the statement)."""
+    return dict(await conn.fetchrow(Q.question_usage, resident_id))
 
-    Returns the usage counted under the lock and the question (None when a limit refused it).
+
+# what insert_routed_questions takes for each question, in its parameter order
+_COLUMNS = (
+    "community_id", "resident_id", "category", "category_source", "content", "status", "assigned_lawyer_id",
+    "pool_id", "escalate_at", "escalated_at", "escalation_reason", "alert_at", "review_flag", "created_at",
+    "created_role", "created_actor_id", "created_data", "routing_kind", "routing_level", "routing_data",
+    "limited_resident_id",
+)  # fmt: skip
+
+
+async def insert_routed_questions(
+    conn: asyncpg.Connection, rows: list[Record], limits: tuple[int, int, int]
+) -> list[tuple[Record, Record | None]]:
+    """Under each resident's lock and limits (open, per hour, per day), insert questions with their
+    `created` and routing events and stamp their assignees, in one statement (one commit).
+
+    Each row carries the keys of `_COLUMNS` (no resident twice). Returns, in order, the usage counted
+    under the lock and the question (None when a limit refused it).
     """
-    row = await conn.fetchrow(
-        Q.insert_routed_question,
-        values["community_id"],
-        values["resident_id"],
-        values["category"],
-        values["category_source"],
-        values["content"],
-        values["status"],
-        values["assigned_lawyer_id"],
-        values["pool_id"],
-        values["escalate_at"],
-        values["escalated_at"],
-        values["escalation_reason"],
-        values["alert_at"],
-        created["actor_role"],
-        created["actor_id"],
-        created["data"],
-        routing_event["kind"],
-        routing_event["level"],
-        routing_event["data"],
-        values["created_at"],
-        limited_resident_id,
-        *limits,
-        values["review_flag"],
-    )
-    out = dict(row)
-    usage = {k: out.pop(k) for k in USAGE}
-    return usage, (out if out["id"] is not None else None)
+    columns = [[row[c] for row in rows] for c in _COLUMNS]
+    out: list[tuple[Record, Record | None]] = []
+    for r in await conn.fetch(Q.insert_routed_questions, *columns, *limits):
+        q = dict(r)
+        del q["ord"]
+        usage = {k: q.pop(k) for k in USAGE}
+        out.append((usage, q if q["id"] is not None else None))
+    return out
 
 
 async def list_pool_refs(conn: asyncpg.Connection) -> list[Record]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -13,6 +15,7 @@ from fazhizhen.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from fazhizhen.log import get_logger
 from fazhizhen.repo import auth as repo
 from fazhizhen.services import audit, ratelimit
+from fazhizhen.services.batching import MicroBatcher
 from fazhizhen.services.passwords import hash_password, password_problem, verify_password
 from fazhizhen.settings import Settings
 
@@ -105,7 +108,22 @@ async def dev_login(conn: asyncpg.Connection, settings: Settings, openid: str) -
     return out
 
 
-async def authenticate(conn: asyncpg.Connection, authorization: str | None) -> Principal:
+TokenLookup = Callable[[bytes], Awaitable["dict[str, Any] | None"]]
+
+
+def token_lookup(pool: asyncpg.Pool, max_batch: int = 256) -> MicroBatcher[bytes, dict[str, Any] | None]:
+    """Look tokens up by hash; concurrent requests share one query (services/batching.py), so the
+    check every request makes costs a busy service one round trip per batch, not per request."""
+
+    async def run(digests: list[bytes]) -> list[dict[str, Any] | None]:
+        async with pool.acquire() as conn:
+            found = await repo.get_token_principals(conn, list(set(digests)))
+        return [found.get(d) for d in digests]
+
+    return MicroBatcher(run, max_batch=max_batch, name="tokens")
+
+
+async def authenticate(lookup: TokenLookup, authorization: str | None) -> Principal:
     """The principal behind an `Authorization: Bearer` header; 401 if missing, unknown, expired, revoked."""
     if not authorization:
         raise Unauthorized("请先登录")
@@ -114,7 +132,7 @@ async def authenticate(conn: asyncpg.Connection, authorization: str | None) -> P
     if scheme.lower() != "bearer" or not token or len(token) > 512:
         raise Unauthorized("登录凭证格式不正确")
     digest = hash_token(token)
-    row = await repo.get_token_principal(conn, digest)
+    row = await lookup(digest)
     # the lookup is by hash (a timing leak reveals nothing usable); compare in constant time anyway
     if row is None or not hmac.compare_digest(bytes(row["token_hash"]), digest):
         raise Unauthorized("登录已失效，请重新登录")

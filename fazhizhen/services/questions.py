@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from fazhizhen import observability as obs
-from fazhizhen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fazhizhen.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
 from fazhizhen.repo import workers as workers_repo
 from fazhizhen.services import ratelimit, routing, screening
 from fazhizhen.services.auth import Principal
+from fazhizhen.services.batching import MicroBatcher
 from fazhizhen.services.categories import category_name
 from fazhizhen.services.privacy import mask_pii
 from fazhizhen.settings import Settings
@@ -26,10 +30,14 @@ OPEN_STATUSES = ("pending", "escalated", "claimed")
 
 
 def decide(
-    context: Record, settings: Settings, now: Any | None = None
+    context: Record,
+    settings: Settings,
+    now: Any | None = None,
+    given: dict[int, int] | None = None,
 ) -> tuple[int | None, routing.PoolRef | None]:
-    """The routing rules applied to a `submission_context` row: the on-duty lawyer to receive a new
-    question at `now` (default: the row's clock), or else the pool it goes to at once."""
+    """The routing rules applied to a `submission_contexts` row: the on-duty lawyer to receive a new
+    question at `now` (default: the row's clock), or else the pool it goes to at once. `given` counts
+    the questions each lawyer was given earlier in the same batch (more load, and given just now)."""
     now = context["now"] if now is None else now
     slots = [
         routing.DutySlot(*slot)
@@ -43,8 +51,9 @@ def decide(
     ]
     lawyers = routing.on_duty(slots, now, ZoneInfo(settings.timezone))
     if lawyers:
+        given = given or {}
         loads = {
-            lid: (n, last)
+            lid: (n + given[lid], now) if lid in given else (n, last)
             for lid, n, last in zip(
                 context["slot_lawyer_ids"],
                 context["slot_lawyer_open"],
@@ -65,7 +74,7 @@ async def route(
     conn: asyncpg.Connection, settings: Settings, community_id: int, district_id: int | None, now: Any
 ) -> tuple[int | None, routing.PoolRef | None]:
     """The on-duty lawyer to receive a question of `community_id` at `now`, or else the pool it goes to."""
-    context = await repo.submission_context(conn, community_id, None)
+    context = (await repo.submission_contexts(conn, [community_id]))[community_id]
     return decide({**context, "district_id": district_id}, settings, now)
 
 
@@ -73,6 +82,134 @@ async def serving_pool(conn: asyncpg.Connection, district_id: int | None) -> rou
     """The pool that takes a district's escalations (its own, else the city-wide one)."""
     pools = [routing.PoolRef(r["pool_id"], r["district_id"]) for r in await repo.list_pool_refs(conn)]
     return routing.pool_for(district_id, pools)
+
+
+@dataclass(frozen=True, slots=True)
+class NewQuestion:
+    """A question ready to be written: who asks, for whom, where, what, and what screening found."""
+
+    actor: Principal
+    resident_id: int | None
+    community_id: int
+    content: str
+    category: str
+    category_source: str
+    review_flag: str | None
+
+    @property
+    def limited_resident_id(self) -> int | None:
+        """Whose question limits this submission counts against (None: no limits apply)."""
+        return screening.limited_resident(self.actor)
+
+
+async def new_question(
+    conn: asyncpg.Connection | None,
+    settings: Settings,
+    actor: Principal,
+    *,
+    resident_id: int | None,
+    community_id: int,
+    content: str,
+    category: str | None,
+) -> NewQuestion:
+    """Classify the text when the asker gave no category, and screen it (`conn` is needed only when
+    screening calls WeChat: `screening.screens_text`)."""
+    category_source = "resident"
+    if category is None:
+        from fazhizhen.services.classify import classify
+
+        # off the event loop: the first call builds the tokenizer and tables (seconds)
+        category, category_source = await asyncio.to_thread(classify, content), "classifier"
+    review = await screening.before_submit(conn, settings, actor, content)
+    return NewQuestion(actor, resident_id, community_id, content, category, category_source, review)
+
+
+def _routed_row(item: NewQuestion, now: Any, lawyer_id: int | None, pool: routing.PoolRef | None,
+                settings: Settings) -> Record:
+    """The question's columns, its `created` event and its routing event, as insert_routed_questions
+    takes them: pending with the on-duty lawyer, else escalated to the pool at once."""
+    row: Record = {
+        "community_id": item.community_id,
+        "resident_id": item.resident_id,
+        "category": item.category,
+        "category_source": item.category_source,
+        "content": item.content,
+        "assigned_lawyer_id": lawyer_id,
+        "review_flag": item.review_flag,
+        "created_at": now,
+        "created_role": item.actor.role,
+        "created_actor_id": item.actor.id,
+        "created_data": {
+            "community_id": item.community_id, "category": item.category, "category_source": item.category_source
+        },
+        "limited_resident_id": item.limited_resident_id,
+    }  # fmt: skip
+    if lawyer_id is not None:
+        escalate_at = routing.escalate_at(now, settings.escalate_after_seconds)
+        return row | {
+            "status": "pending", "pool_id": None, "escalate_at": escalate_at, "escalated_at": None,
+            "escalation_reason": None, "alert_at": None,
+            "routing_kind": "routed", "routing_level": None,
+            "routing_data": {"lawyer_id": lawyer_id, "escalate_at": escalate_at.isoformat()},
+        }  # fmt: skip
+    pool_id = pool.pool_id if pool else None
+    return row | {
+        "status": "escalated", "pool_id": pool_id, "escalate_at": now, "escalated_at": now,
+        "escalation_reason": "no_lawyer_on_duty", "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
+        "routing_kind": "escalated", "routing_level": 1,
+        "routing_data": {"from_lawyer_id": None, "pool_id": pool_id, "reason": "no_lawyer_on_duty",
+                         "due_at": now.isoformat()},
+    }  # fmt: skip
+
+
+async def write_questions(
+    conn: asyncpg.Connection, settings: Settings, items: list[NewQuestion]
+) -> list[Record | DomainError]:
+    """Route and write `items` (no resident twice): one `submission_contexts` read, the decisions in
+    routing's pure functions (a lawyer given one of these questions counts it for the next), then one
+    statement that counts each resident's usage under their lock and, under every limit, writes the
+    question, its events and the assignee's stamp. Two round trips and one commit, however many items.
+
+    Returns, in order, each question written, or the error its asker gets (unknown community, 429).
+    """
+    contexts = await repo.submission_contexts(conn, sorted({item.community_id for item in items}))
+    outcomes: list[Record | DomainError] = []
+    rows: list[Record] = []
+    given: dict[int, int] = {}
+    for item in items:
+        context = contexts[item.community_id]
+        if context["community_id"] is None:
+            outcomes.append(InvalidInput.field("community_id", "社区不存在"))
+            continue
+        lawyer_id, pool = decide(context, settings, given=given)
+        if lawyer_id is not None:
+            given[lawyer_id] = given.get(lawyer_id, 0) + 1
+        rows.append(_routed_row(item, context["now"], lawyer_id, pool, settings))
+        outcomes.append({})  # filled below
+    written = iter(await repo.insert_routed_questions(conn, rows, ratelimit.question_limits(settings)) if rows else [])
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, DomainError):
+            continue
+        usage, q = next(written)
+        if q is None:
+            refusal = ratelimit.question_refusal(settings, usage)
+            if refusal is None:
+                raise AssertionError(f"question refused under usage {usage} that no limit refuses")
+            outcomes[i] = refusal
+            continue
+        screening.note_flagged(q)
+        obs.question_event("created")
+        log.info(
+            "question_created",
+            question_id=q["id"],
+            community_id=q["community_id"],
+            status=q["status"],
+            assigned_lawyer_id=q["assigned_lawyer_id"],
+            pool_id=q["pool_id"],
+            category=q["category"],
+        )
+        outcomes[i] = q
+    return outcomes
 
 
 async def submit(
@@ -85,94 +222,70 @@ async def submit(
     content: str,
     category: str | None,
 ) -> Record:
-    """Create a question and route it: to the on-duty lawyer, else straight to the pool.
-
-    Two round trips: one read (`submission_context`: clock, community, roster, loads, pools), the
-    decision in routing's pure functions, then one statement that takes the resident's lock, counts
-    their usage and, under every limit, writes the question, its events and the assignee's stamp.
-    """
-    category_source = "resident"
-    if category is None:
-        from fazhizhen.services.classify import classify
-
-        # off the event loop: the first call builds the tokenizer and tables (seconds)
-        category, category_source = await asyncio.to_thread(classify, content), "classifier"
-    context, review = await screening.before_submit(conn, settings, actor, community_id, content)
-    if context["community_id"] is None:
-        raise InvalidInput.field("community_id", "社区不存在")
-    now = context["now"]
-    lawyer_id, pool = decide(context, settings)
-    values: Record = {
-        "community_id": community_id,
-        "resident_id": resident_id,
-        "category": category,
-        "category_source": category_source,
-        "content": content,
-        "assigned_lawyer_id": lawyer_id,
-        "review_flag": review,
-        "created_at": now,
-    }
-    if lawyer_id is not None:
-        values |= {
-            "status": "pending",
-            "pool_id": None,
-            "escalate_at": routing.escalate_at(now, settings.escalate_after_seconds),
-            "escalated_at": None,
-            "escalation_reason": None,
-            "alert_at": None,
-        }
-        event: Record = {
-            "kind": "routed",
-            "level": None,
-            "data": {"lawyer_id": lawyer_id, "escalate_at": values["escalate_at"].isoformat()},
-        }
-    else:
-        values |= {
-            "status": "escalated",
-            "pool_id": pool.pool_id if pool else None,
-            "escalate_at": now,
-            "escalated_at": now,
-            "escalation_reason": "no_lawyer_on_duty",
-            "alert_at": routing.alert_at(now, settings.pool_sla_seconds),
-        }
-        event = {
-            "kind": "escalated",
-            "level": 1,
-            "data": {
-                "from_lawyer_id": None,
-                "pool_id": values["pool_id"],
-                "reason": "no_lawyer_on_duty",
-                "due_at": now.isoformat(),
-            },
-        }
-    created = {
-        "actor_role": actor.role,
-        "actor_id": actor.id,
-        "data": {"community_id": community_id, "category": category, "category_source": category_source},
-    }
-    usage, q = await repo.insert_routed_question(
-        conn,
-        values,
-        created,
-        event,
-        limited_resident_id=screening.limited_resident(actor),
-        limits=ratelimit.question_limits(settings),
+    """Create a question and route it on `conn` (which may be in a transaction): to the on-duty lawyer,
+    else straight to the pool. Residents' questions go through `Intake`, which shares the trips."""
+    item = await new_question(
+        conn, settings, actor, resident_id=resident_id, community_id=community_id, content=content, category=category
     )
-    if q is None:
-        ratelimit.check_question(settings, usage)
-        raise AssertionError(f"question refused under usage {usage} that no limit refuses")
-    screening.note_flagged(q)
-    obs.question_event("created")
-    log.info(
-        "question_created",
-        question_id=q["id"],
-        community_id=community_id,
-        status=q["status"],
-        assigned_lawyer_id=lawyer_id,
-        pool_id=q["pool_id"],
-        category=category,
-    )
-    return q
+    [outcome] = await write_questions(conn, settings, [item])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+class Intake:
+    """Residents' questions, written in batches under load (group commit: services/batching.py).
+
+    A lone question is written at once; while a batch is being written the next ones gather, so a busy
+    service pays two round trips and one commit per batch. A batch the database refuses as a whole
+    (a community deleted meanwhile, a deadlock) is retried one question at a time, so each asker gets
+    their own answer; a lost connection is not retried (the commit may have happened)."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self._batcher: MicroBatcher[NewQuestion, Record] = MicroBatcher(
+            self._write,
+            max_batch=settings.intake_batch_max,
+            max_inflight=4,
+            conflict=lambda item: item.limited_resident_id,
+            name="intake",
+        )
+
+    async def submit(
+        self, actor: Principal, *, resident_id: int | None, community_id: int, content: str, category: str | None
+    ) -> Record:
+        """Create and route a question; returns it once committed (its batch's commit)."""
+        async with contextlib.AsyncExitStack() as stack:
+            # WeChat's check of the text reads and writes the database; nothing else before the batch does
+            screens = screening.screens_text(self.settings)
+            conn = await stack.enter_async_context(self.pool.acquire()) if screens else None
+            item = await new_question(
+                conn, self.settings, actor,
+                resident_id=resident_id, community_id=community_id, content=content, category=category,
+            )  # fmt: skip
+        return await self._batcher(item)
+
+    async def _write(self, items: list[NewQuestion]) -> Sequence[Record | BaseException]:
+        try:
+            async with self.pool.acquire() as conn:
+                return await write_questions(conn, self.settings, items)
+        except asyncpg.PostgresError as exc:
+            if len(items) == 1:
+                raise
+            log.warning("intake_batch_split", size=len(items), error=type(exc).__name__)
+        outcomes: list[Record | BaseException] = []
+        for item in items:
+            try:
+                async with self.pool.acquire() as conn:
+                    outcomes.extend(await write_questions(conn, self.settings, [item]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def close(self) -> None:
+        """Wait for the batches being written."""
+        await self._batcher.close()
 
 
 # --- who may see what -------------------------------------------------------------------------

@@ -31,29 +31,38 @@ def question_limits(settings: Settings) -> tuple[int, int, int]:
     return settings.max_open_questions, settings.rate_questions_per_hour, settings.rate_questions_per_day
 
 
-def check_question(settings: Settings, usage: Mapping[str, Any]) -> None:
-    """429 if a resident's question usage is over a limit (`used_open`, `used_last_hour`, `used_last_day`,
-    their oldest, `used_now`: what `fzz_locked_question_usage` counts under the resident's lock)."""
+def question_refusal(settings: Settings, usage: Mapping[str, Any]) -> RateLimited | None:
+    """The 429 for a resident's question usage over a limit, None under every limit (`used_open`,
+    `used_last_hour`, `used_last_day`, their oldest, `used_now`: what `fzz_locked_question_usage` counts
+    under the resident's lock)."""
     use = {k.removeprefix("used_"): v for k, v in usage.items()}
     now = use["now"]
     if use["open"] >= settings.max_open_questions:
-        raise RateLimited(
+        return RateLimited(
             f"您已有 {use['open']} 个问题尚未得到解答，请等待律师回复后再提问",
             retry_after=int(settings.escalate_after_seconds),
             details=[{"field": "open_questions", "message": f"limit {settings.max_open_questions}"}],
         )
     if use["last_hour"] >= settings.rate_questions_per_hour:
-        raise RateLimited(
+        return RateLimited(
             "提问过于频繁，请稍后再试",
             retry_after=_seconds_until(use["oldest_in_hour"] + HOUR, now),
             details=[{"field": "questions_per_hour", "message": f"limit {settings.rate_questions_per_hour}"}],
         )
     if use["last_day"] >= settings.rate_questions_per_day:
-        raise RateLimited(
+        return RateLimited(
             "今日提问次数已达上限，请明天再试",
             retry_after=_seconds_until(use["oldest_in_day"] + DAY, now),
             details=[{"field": "questions_per_day", "message": f"limit {settings.rate_questions_per_day}"}],
         )
+    return None
+
+
+def check_question(settings: Settings, usage: Mapping[str, Any]) -> None:
+    """Raise `question_refusal`'s 429, if any."""
+    refusal = question_refusal(settings, usage)
+    if refusal is not None:
+        raise refusal
 
 
 def lockout_seconds(settings: Settings, failures: int) -> float:

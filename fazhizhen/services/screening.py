@@ -24,20 +24,19 @@ def screens_text(settings: Settings) -> bool:
 
 
 async def before_submit(
-    conn: asyncpg.Connection, settings: Settings, actor: Principal, community_id: int, content: str
-) -> tuple[Record, str | None]:
-    """Before a question is written: the `submission_context` row routing needs and the review flag.
+    conn: asyncpg.Connection | None, settings: Settings, actor: Principal, content: str
+) -> str | None:
+    """Before a resident's question is written: the review flag WeChat's content check gives its text.
 
-    Only when the text goes to WeChat (a slow outside call) is the resident's usage read here too, to
-    refuse early without spending the call; the count that decides is the one taken under the lock
-    by the statement that inserts the question.
+    Only when the text goes to WeChat (a slow outside call; `conn` is needed then) is the resident's
+    usage read here, to refuse early without spending the call; the count that decides is the one
+    taken under the lock by the statement that inserts the question.
     """
-    early = actor.role == "resident" and screens_text(settings)
-    context = await questions_repo.submission_context(conn, community_id, actor.id if early else None)
-    if not early:
-        return context, None
-    ratelimit.check_question(settings, {k: v for k, v in context.items() if k.startswith("used_")})
-    return context, await wechat.screen(conn, settings, actor.id, content)
+    if actor.role != "resident" or not screens_text(settings):
+        return None
+    assert conn is not None, "screening residents' text needs a connection"
+    ratelimit.check_question(settings, await questions_repo.question_usage(conn, actor.id))
+    return await wechat.screen(conn, settings, actor.id, content)
 
 
 def limited_resident(actor: Principal) -> int | None:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from fazhizhen.db.pool import translate
 from fazhizhen.errors import DomainError, RateLimited
-from fazhizhen.keys import DB_POOL, PRINCIPAL
+from fazhizhen.keys import PRINCIPAL, TOKENS
 from fazhizhen.log import get_logger
 from fazhizhen.services import auth
 from fazhizhen.web.jsonio import dumps
@@ -91,8 +91,7 @@ async def principal(request: web.Request, *roles: str) -> auth.Principal:
     """The caller, who must have one of `roles` (401 without a valid token, 403 with another role)."""
     found = request.get(PRINCIPAL)
     if found is None:
-        async with request.app[DB_POOL].acquire() as conn:
-            found = await auth.authenticate(conn, request.headers.get("Authorization"))
+        found = await auth.authenticate(request.app[TOKENS], request.headers.get("Authorization"))
         request[PRINCIPAL] = found
         structlog.contextvars.bind_contextvars(role=found.role, principal_id=found.id)
     return auth.require(found, *roles)

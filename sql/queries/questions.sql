@@ -4,17 +4,15 @@ SELECT now();
 -- name: community_routing_info
 SELECT c.id, s.district_id FROM communities c JOIN streets s ON s.id = c.street_id WHERE c.id = $1;
 
--- name: submission_context
--- What routing a new question reads, as one row (one round trip): the database clock, the community's
--- district (NULL: no such community), its roster of active lawyers with each slot's lawyer's load,
--- every pool, and, when $2 names a resident, that resident's question usage (an early look: the
--- count that decides is the one insert_routed_question takes under the lock).
-SELECT now() AS now, c.id AS community_id, s.district_id,
+-- name: submission_contexts
+-- What routing new questions reads, one row per community in $1 (one round trip for a whole batch):
+-- the database clock, the community's district (community_id NULL: no such community), its roster of
+-- active lawyers with each slot's lawyer's load and last assignment, and every pool.
+SELECT now() AS now, arg.community_id AS requested_id, c.id AS community_id, s.district_id,
        r.lawyer_ids AS slot_lawyer_ids, r.weekdays AS slot_weekdays, r.starts AS slot_starts, r.ends AS slot_ends,
        r.open AS slot_lawyer_open, r.last_assigned AS slot_lawyer_last_assigned,
-       p.pool_ids, p.pool_districts,
-       u.used_last_hour, u.used_last_day, u.used_open, u.used_oldest_in_hour, u.used_oldest_in_day, u.used_now
-FROM (SELECT $1::bigint AS community_id, $2::bigint AS resident_id) arg
+       p.pool_ids, p.pool_districts
+FROM unnest($1::bigint[]) AS arg (community_id)
 LEFT JOIN communities c ON c.id = arg.community_id
 LEFT JOIN streets s ON s.id = c.street_id
 CROSS JOIN LATERAL (
@@ -26,40 +24,71 @@ CROSS JOIN LATERAL (
     FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
     WHERE d.community_id = arg.community_id
 ) r
-CROSS JOIN LATERAL (
+CROSS JOIN (
     SELECT array_agg(id ORDER BY id) AS pool_ids, array_agg(district_id ORDER BY id) AS pool_districts FROM pools
-) p
-LEFT JOIN LATERAL (
-    SELECT * FROM fzz_locked_question_usage(arg.resident_id) WHERE arg.resident_id IS NOT NULL
-) u ON true;
+) p;
 
--- name: insert_routed_question
--- One statement, so one round trip and its own transaction: take the resident's lock and count their
--- usage ($20; NULL: no limits), and only while under every limit ($21 open, $22 per hour, $23 per day)
--- insert the question (created at $19, the clock routing read), its `created` event ($13-$15) and
--- its routing event ($16-$18: `routed` or `escalated`) in that id order, and stamp the assignee ($7).
--- Returns the usage, with the question's columns NULL when a limit refused it.
-WITH use AS (
-    SELECT * FROM fzz_locked_question_usage($20)
+-- name: question_usage
+-- A resident's question usage (fzz_locked_question_usage: counted under their submission lock, which
+-- this statement releases at once): the early look taken before a slow outside check of the text.
+SELECT * FROM fzz_locked_question_usage($1);
+
+-- name: insert_routed_questions
+-- A batch of routed questions in one statement, so one round trip and one commit for all of them.
+-- Input: one array element per question ($1-$21); limits $22 open, $23 per hour, $24 per day.
+-- For each question, in the order of the residents it counts against ($21; NULL: no limits, no lock),
+-- take that resident's lock and count their usage; then insert every question under all its limits
+-- (its id drawn beforehand, so each output row finds its input), its `created` event ($15-$17) and
+-- its routing event ($18-$20: `routed` or `escalated`) in id order, and stamp each assignee with the
+-- latest question given to them, locking those lawyers in id order. The caller never puts one
+-- resident twice in a batch: the counts share the statement's snapshot of its own writes.
+-- One row per input element, in input order: its usage, and the question's columns (NULL: refused).
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::bigint[], $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::text[],
+                         $12::timestamptz[], $13::text[], $14::timestamptz[], $15::text[], $16::bigint[],
+                         $17::jsonb[], $18::text[], $19::smallint[], $20::jsonb[], $21::bigint[])
+        WITH ORDINALITY AS i (community_id, resident_id, category, category_source, content, status,
+                              assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason,
+                              alert_at, review_flag, created_at, created_role, created_actor_id, created_data,
+                              routing_kind, routing_level, routing_data, limited_resident_id, ord)
+), use AS MATERIALIZED (
+    SELECT l.ord, nextval('questions_id_seq') AS id, u.*
+    FROM (SELECT ord, limited_resident_id FROM input ORDER BY limited_resident_id, ord) l
+    CROSS JOIN LATERAL fzz_locked_question_usage(l.limited_resident_id) u
 ), q AS (
-    INSERT INTO questions (community_id, resident_id, category, category_source, content, status,
+    INSERT INTO questions (id, community_id, resident_id, category, category_source, content, status,
                            assigned_lawyer_id, pool_id, escalate_at, escalated_at, escalation_reason, alert_at,
                            review_flag, created_at, updated_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $24, $19, $19
-    FROM use
-    WHERE $20::bigint IS NULL OR (use.used_open < $21 AND use.used_last_hour < $22 AND use.used_last_day < $23)
+    SELECT use.id, i.community_id, i.resident_id, i.category, i.category_source, i.content, i.status,
+           i.assigned_lawyer_id, i.pool_id, i.escalate_at, i.escalated_at, i.escalation_reason, i.alert_at,
+           i.review_flag, i.created_at, i.created_at
+    FROM input i JOIN use ON use.ord = i.ord
+    WHERE i.limited_resident_id IS NULL
+       OR (use.used_open < $22 AND use.used_last_hour < $23 AND use.used_last_day < $24)
+    ORDER BY use.id
     RETURNING *
 ), events AS (
     INSERT INTO question_events (question_id, kind, level, actor_role, actor_id, data, created_at)
-    SELECT q.id, e.kind, e.level, e.actor_role, e.actor_id, e.data, $19
-    FROM q, (VALUES (1, 'created', NULL::smallint, $13::text, $14::bigint, $15::jsonb),
-                    (2, $16::text, $17::smallint, 'system', NULL::bigint, $18::jsonb))
-             AS e (ord, kind, level, actor_role, actor_id, data)
-    ORDER BY e.ord
+    SELECT q.id, e.kind, e.level, e.actor_role, e.actor_id, e.data, i.created_at
+    FROM q JOIN use ON use.id = q.id JOIN input i ON i.ord = use.ord
+    CROSS JOIN LATERAL (VALUES (1, 'created', NULL::smallint, i.created_role, i.created_actor_id, i.created_data),
+                               (2, i.routing_kind, i.routing_level, 'system', NULL::bigint, i.routing_data))
+        AS e (n, kind, level, actor_role, actor_id, data)
+    ORDER BY q.id, e.n
+), stamp AS (
+    SELECT assigned_lawyer_id AS lawyer_id, max(created_at) AS at
+    FROM q WHERE assigned_lawyer_id IS NOT NULL GROUP BY assigned_lawyer_id
+), locked AS (
+    SELECT l.id FROM lawyers l WHERE l.id IN (SELECT lawyer_id FROM stamp) ORDER BY l.id FOR NO KEY UPDATE
 ), assigned AS (
-    UPDATE lawyers SET last_assigned_at = $19 WHERE id = $7 AND EXISTS (SELECT FROM q)
+    UPDATE lawyers l SET last_assigned_at = stamp.at
+    FROM stamp WHERE l.id = stamp.lawyer_id AND l.id IN (SELECT id FROM locked)
 )
-SELECT use.*, q.* FROM use LEFT JOIN q ON true;
+SELECT use.ord, use.used_last_hour, use.used_last_day, use.used_open, use.used_oldest_in_hour,
+       use.used_oldest_in_day, use.used_now, q.*
+FROM use LEFT JOIN q ON q.id = use.id
+ORDER BY use.ord;
 
 -- name: list_pool_refs
 SELECT id AS pool_id, district_id FROM pools ORDER BY id;

@@ -6,24 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-import pytest
 
-from fazhizhen.db import pool as db_pool
 from tests.factories import Api
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement any pooled connection sends, in order (apps built after this fixture)."""
-    sent: list[str] = []
-    init = db_pool._init_connection
-
-    async def logged(conn: asyncpg.Connection) -> None:
-        await init(conn)
-        conn.add_query_logger(lambda q: sent.append(" ".join(q.query.split())))
-
-    monkeypatch.setattr(db_pool, "_init_connection", logged)
-    return sent
 
 
 async def test_submit_and_queue_read_round_trips(

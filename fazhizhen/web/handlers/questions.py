@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fazhizhen.keys import DB_POOL, SETTINGS
+from fazhizhen.keys import DB_POOL, INTAKE, SETTINGS
 from fazhizhen.models.requests import AdoptIn, AnswerIn, MessageIn, Page, QuestionIn, RatingIn
 from fazhizhen.models.responses import CategoryOut, EventOut, MessageOut, QuestionOut, QueueOut
 from fazhizhen.services import questions as svc
@@ -26,17 +26,10 @@ async def categories(request: web.Request) -> web.Response:
 async def create_question(request: web.Request) -> web.Response:
     who = await principal(request, "resident")
     body = await parse_body(request, QuestionIn)
-    async with request.app[DB_POOL].acquire() as conn:
-        q = await svc.submit(
-            conn,
-            request.app[SETTINGS],
-            who,
-            resident_id=who.id,
-            community_id=body.community_id,
-            content=body.content,
-            category=body.category,
-        )
-        return respond(svc.present_new(q, who), status=201)
+    q = await request.app[INTAKE].submit(
+        who, resident_id=who.id, community_id=body.community_id, content=body.content, category=body.category
+    )
+    return respond(svc.present_new(q, who), status=201)
 
 
 @endpoint("My questions, newest first", roles=("resident",), query=Page, response=list[QuestionOut])
