@@ -53,6 +53,21 @@ SWEEP_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     registry=REGISTRY,
 )
+# group commit (fazhizhen/services/batching.py): how many calls each database trip carried, and how long it took
+BATCH_SIZE = Histogram(
+    "fazhizhen_batch_size",
+    "Calls served by one batch (intake: questions per statement; tokens: look-ups per query)",
+    ["batcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+    registry=REGISTRY,
+)
+BATCH_SECONDS = Histogram(
+    "fazhizhen_batch_duration_seconds",
+    "Duration of one batch's database work",
+    ["batcher"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
 SWEEP_FAILURES = Counter("fazhizhen_sweep_failures", "Sweeps that raised", registry=REGISTRY)
 # One outcome per delivery attempt, so the outcomes of a channel sum to its attempts:
 # delivered; retried (failed, another attempt is scheduled); dead (failed for good: refused permanently or
@@ -96,6 +111,17 @@ for _event in ("created", "escalated", "claimed", "answered", "alerted"):
     QUESTIONS.labels(_event)
 for _status in ("pending", "escalated", "claimed"):
     OPEN_QUESTIONS.labels(_status)
+
+
+def batch_observer(batcher: str) -> Callable[[int, float], None]:
+    """What a MicroBatcher reports after each batch: its size and how long its database work took."""
+    size, seconds = BATCH_SIZE.labels(batcher), BATCH_SECONDS.labels(batcher)
+
+    def observe(n: int, took: float) -> None:
+        size.observe(n)
+        seconds.observe(took)
+
+    return observe
 
 
 def question_event(event: str, n: int = 1) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from fazhizhen import observability as obs
 from fazhizhen.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from fazhizhen.log import get_logger
 from fazhizhen.repo import auth as repo
@@ -120,7 +121,7 @@ def token_lookup(pool: asyncpg.Pool, max_batch: int = 256) -> MicroBatcher[bytes
             found = await repo.get_token_principals(conn, list(set(digests)))
         return [found.get(d) for d in digests]
 
-    return MicroBatcher(run, max_batch=max_batch, name="tokens")
+    return MicroBatcher(run, max_batch=max_batch, max_inflight=1, name="tokens", observe=obs.batch_observer("tokens"))
 
 
 async def authenticate(lookup: TokenLookup, authorization: str | None) -> Principal:

@@ -8,6 +8,7 @@ instead of per call: the batch grows with the load, which is what lets a durable
 
 `conflict` names a key that may appear only once per batch (the rest wait for the next one, in
 order): the intake uses it so a resident's two questions are never counted in the same statement.
+`observe(size, seconds)` is told about each batch (the Prometheus histograms).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class MicroBatcher(Generic[T, R]):
         max_inflight: int = 2,
         conflict: Callable[[T], Hashable | None] | None = None,
         name: str = "batch",
+        observe: Callable[[int, float], None] | None = None,
     ) -> None:
         if max_batch < 1 or max_inflight < 1:
             raise ValueError("max_batch and max_inflight must be at least 1")
@@ -43,6 +45,7 @@ class MicroBatcher(Generic[T, R]):
         self.max_inflight = max_inflight
         self._conflict = conflict
         self._name = name
+        self._observe = observe
         self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -79,7 +82,9 @@ class MicroBatcher(Generic[T, R]):
         return batch
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while batch := self._take():
+            started = loop.time()
             try:
                 outcomes: Sequence[R | BaseException] = await self._run([item for item, _ in batch])
                 if len(outcomes) != len(batch):
@@ -90,6 +95,8 @@ class MicroBatcher(Generic[T, R]):
                 raise
             except Exception as exc:  # the whole batch failed: every caller sees why
                 outcomes = [exc] * len(batch)
+            if self._observe is not None:
+                self._observe(len(batch), loop.time() - started)
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():  # the caller was cancelled
                     continue

@@ -247,9 +247,10 @@ class Intake:
         self._batcher: MicroBatcher[NewQuestion, Record] = MicroBatcher(
             self._write,
             max_batch=settings.intake_batch_max,
-            max_inflight=4,
+            max_inflight=1,
             conflict=lambda item: item.limited_resident_id,
             name="intake",
+            observe=obs.batch_observer("intake"),
         )
 
     async def submit(

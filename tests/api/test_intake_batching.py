@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from fazhizhen.keys import DB_POOL, INTAKE
+from fazhizhen.observability import REGISTRY
 from fazhizhen.services import questions as svc
 from fazhizhen.services.auth import Principal
 from tests.factories import Api
@@ -24,6 +25,7 @@ async def test_questions_asked_at_once_share_statements_and_all_land(
         await api.duty(city.community_id, lawyer)
     residents = [await api.resident() for _ in range(24)]
     statements.clear()
+    batches_before, batched_before = _batch_samples()
 
     asked = await asyncio.gather(*(api.ask(r, city.community_id) for r in residents))
 
@@ -31,6 +33,8 @@ async def test_questions_asked_at_once_share_statements_and_all_land(
     lookups = [s for s in statements if "FROM auth_tokens" in s]
     assert 1 <= len(inserts) < len(residents), len(inserts)
     assert 1 <= len(lookups) < len(residents), len(lookups)
+    batches, batched = _batch_samples()
+    assert batched - batched_before == 24 and batches - batches_before == len(inserts)  # /metrics tells ops
     conn = await asyncpg.connect(db_dsn)
     try:
         rows = await conn.fetch(
@@ -46,6 +50,13 @@ async def test_questions_asked_at_once_share_statements_and_all_land(
     # (two batches written at the same moment can each give one to the same lawyer: off by one or two)
     loads = sorted(sum(r["assigned_lawyer_id"] == lw.id for r in rows) for lw in lawyers)
     assert sum(loads) == 24 and loads[-1] - loads[0] <= 2, loads
+
+
+def _batch_samples() -> tuple[float, float]:
+    """How many intake batches this process wrote, and how many questions they carried."""
+    labels = {"batcher": "intake"}
+    count = REGISTRY.get_sample_value("fazhizhen_batch_size_count", labels) or 0.0
+    return count, REGISTRY.get_sample_value("fazhizhen_batch_size_sum", labels) or 0.0
 
 
 async def _ids(dsn: str) -> list[asyncpg.Record]:
