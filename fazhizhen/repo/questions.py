@@ -26,9 +26,13 @@ async def community_routing_info(conn: asyncpg.Connection, community_id: int) ->
     return _one(await conn.fetchrow(Q.community_routing_info, community_id))
 
 
-async def submission_contexts(conn: asyncpg.Connection, community_ids: list[int]) -> dict[int, Record]:
-    """Clock, community, roster, loads and pools for each requested community, in one round trip."""
-    return {r["requested_id"]: dict(r) for r in await conn.fetch(Q.submission_contexts, community_ids)}
+async def submission_contexts(
+    conn: asyncpg.Connection, community_ids: list[int], token_hashes: list[bytes | None] | None = None
+) -> list[Record]:
+    """For each question to route, in order: the clock, the asker behind its token hash (if given), its
+    community's roster, loads and the pools, in one round trip."""
+    tokens = token_hashes if token_hashes is not None else [None] * len(community_ids)
+    return [dict(r) for r in await conn.fetch(Q.submission_contexts, community_ids, tokens)]
 
 
 USAGE = ("used_last_hour", "used_last_day", "used_open", "used_oldest_in_hour", "used_oldest_in_day", "used_now")

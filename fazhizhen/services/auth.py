@@ -121,23 +121,35 @@ def token_lookup(pool: asyncpg.Pool, max_batch: int = 256) -> MicroBatcher[bytes
             found = await repo.get_token_principals(conn, list(set(digests)))
         return [found.get(d) for d in digests]
 
-    return MicroBatcher(run, max_batch=max_batch, max_inflight=1, name="tokens", observe=obs.batch_observer("tokens"))
+    return MicroBatcher(
+        run, max_batch=max_batch, max_inflight=1, name="tokens", observe=obs.batch_observer("tokens")
+    )
 
 
-async def authenticate(lookup: TokenLookup, authorization: str | None) -> Principal:
-    """The principal behind an `Authorization: Bearer` header; 401 if missing, unknown, expired, revoked."""
+def bearer_digest(authorization: str | None) -> bytes:
+    """The hash of the token in an `Authorization: Bearer` header; 401 if the header is missing or malformed."""
     if not authorization:
         raise Unauthorized("请先登录")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 512:
         raise Unauthorized("登录凭证格式不正确")
-    digest = hash_token(token)
-    row = await lookup(digest)
+    return hash_token(token)
+
+
+def live_principal(digest: bytes, token_hash: bytes | None, role: str | None, principal_id: int | None) -> Principal:
+    """The principal a live token row names (`live_tokens`: hash, role, id); 401 when there is none."""
     # the lookup is by hash (a timing leak reveals nothing usable); compare in constant time anyway
-    if row is None or not hmac.compare_digest(bytes(row["token_hash"]), digest):
+    if token_hash is None or role is None or principal_id is None or not hmac.compare_digest(bytes(token_hash), digest):
         raise Unauthorized("登录已失效，请重新登录")
-    return Principal(role=row["role"], id=row["id"], token_hash=digest)
+    return Principal(role=role, id=principal_id, token_hash=digest)
+
+
+async def authenticate(lookup: TokenLookup, authorization: str | None) -> Principal:
+    """The principal behind an `Authorization: Bearer` header; 401 if missing, unknown, expired, revoked."""
+    digest = bearer_digest(authorization)
+    row = await lookup(digest) or {}
+    return live_principal(digest, row.get("token_hash"), row.get("role"), row.get("id"))
 
 
 async def logout(conn: asyncpg.Connection, principal: Principal) -> None:

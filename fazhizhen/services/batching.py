@@ -6,16 +6,15 @@ flush that finishes takes everything waiting (up to `max_batch`). An idle servic
 lone call at once (one loop turn later), and a busy one pays one round trip and one commit per batch
 instead of per call: the batch grows with the load, which is what lets a durable write keep up.
 
-`conflict` names a key that may appear only once per batch (the rest wait for the next one, in
-order): the intake uses it so a resident's two questions are never counted in the same statement.
 `observe(size, seconds)` is told about each batch (the Prometheus histograms).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -34,7 +33,6 @@ class MicroBatcher(Generic[T, R]):
         *,
         max_batch: int,
         max_inflight: int = 2,
-        conflict: Callable[[T], Hashable | None] | None = None,
         name: str = "batch",
         observe: Callable[[int, float], None] | None = None,
     ) -> None:
@@ -43,7 +41,6 @@ class MicroBatcher(Generic[T, R]):
         self._run = run
         self.max_batch = max_batch
         self.max_inflight = max_inflight
-        self._conflict = conflict
         self._name = name
         self._observe = observe
         self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
@@ -55,31 +52,15 @@ class MicroBatcher(Generic[T, R]):
         fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, fut))
         if len(self._tasks) < self.max_inflight:
-            task = asyncio.create_task(self._drain(), name=f"{self._name}-flush")
+            # a context of its own: the batch serves many requests, so it logs under none of their ids
+            task = asyncio.create_task(self._drain(), name=f"{self._name}-flush", context=contextvars.Context())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return await fut
 
     def _take(self) -> list[tuple[T, asyncio.Future[R]]]:
-        """The next batch, oldest first; an item whose conflict key is already in it stays queued."""
-        if self._conflict is None:
-            n = min(self.max_batch, len(self._queue))
-            return [self._queue.popleft() for _ in range(n)]
-        batch: list[tuple[T, asyncio.Future[R]]] = []
-        keys: set[Hashable] = set()
-        kept: deque[tuple[T, asyncio.Future[R]]] = deque()
-        while self._queue and len(batch) < self.max_batch:
-            entry = self._queue.popleft()
-            key = self._conflict(entry[0])
-            if key is not None and key in keys:
-                kept.append(entry)
-                continue
-            if key is not None:
-                keys.add(key)
-            batch.append(entry)
-        kept.extend(self._queue)
-        self._queue = kept
-        return batch
+        """The next batch, oldest first."""
+        return [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()

@@ -16,7 +16,7 @@ from fazhizhen.errors import Conflict, DomainError, Forbidden, InvalidInput, Not
 from fazhizhen.log import get_logger
 from fazhizhen.repo import questions as repo
 from fazhizhen.repo import workers as workers_repo
-from fazhizhen.services import ratelimit, routing, screening
+from fazhizhen.services import auth, ratelimit, routing, screening
 from fazhizhen.services.auth import Principal
 from fazhizhen.services.batching import MicroBatcher
 from fazhizhen.services.categories import category_name
@@ -74,7 +74,7 @@ async def route(
     conn: asyncpg.Connection, settings: Settings, community_id: int, district_id: int | None, now: Any
 ) -> tuple[int | None, routing.PoolRef | None]:
     """The on-duty lawyer to receive a question of `community_id` at `now`, or else the pool it goes to."""
-    context = (await repo.submission_contexts(conn, [community_id]))[community_id]
+    [context] = await repo.submission_contexts(conn, [community_id])
     return decide({**context, "district_id": district_id}, settings, now)
 
 
@@ -86,63 +86,65 @@ async def serving_pool(conn: asyncpg.Connection, district_id: int | None) -> rou
 
 @dataclass(frozen=True, slots=True)
 class NewQuestion:
-    """A question ready to be written: who asks, for whom, where, what, and what screening found."""
+    """A question ready to be written: who asks (a principal, or the hash of the token they sent, which
+    the submission read checks), where, what, and what screening found."""
 
-    actor: Principal
-    resident_id: int | None
+    actor: Principal | None
     community_id: int
     content: str
     category: str
     category_source: str
     review_flag: str | None
+    token_hash: bytes | None = None
 
-    @property
-    def limited_resident_id(self) -> int | None:
-        """Whose question limits this submission counts against (None: no limits apply)."""
-        return screening.limited_resident(self.actor)
+
+def asks_for(actor: Principal) -> int | None:
+    """The resident a question by `actor` is for, whose limits it counts against (a worker's offline
+    question is for nobody registered: no limits)."""
+    return actor.id if actor.role == "resident" else None
 
 
 async def new_question(
     conn: asyncpg.Connection | None,
     settings: Settings,
-    actor: Principal,
+    actor: Principal | None,
     *,
-    resident_id: int | None,
     community_id: int,
     content: str,
     category: str | None,
+    token_hash: bytes | None = None,
 ) -> NewQuestion:
-    """Classify the text when the asker gave no category, and screen it (`conn` is needed only when
-    screening calls WeChat: `screening.screens_text`)."""
+    """Classify the text when the asker gave no category, and screen it (`conn` and `actor` are needed
+    only when screening calls WeChat: `screening.screens_text`)."""
     category_source = "resident"
     if category is None:
         from fazhizhen.services.classify import classify
 
         # off the event loop: the first call builds the tokenizer and tables (seconds)
         category, category_source = await asyncio.to_thread(classify, content), "classifier"
-    review = await screening.before_submit(conn, settings, actor, content)
-    return NewQuestion(actor, resident_id, community_id, content, category, category_source, review)
+    review = await screening.before_submit(conn, settings, actor, content) if actor is not None else None
+    return NewQuestion(actor, community_id, content, category, category_source, review, token_hash)
 
 
-def _routed_row(item: NewQuestion, now: Any, lawyer_id: int | None, pool: routing.PoolRef | None,
+def _routed_row(item: NewQuestion, actor: Principal, now: Any, lawyer_id: int | None, pool: routing.PoolRef | None,
                 settings: Settings) -> Record:
     """The question's columns, its `created` event and its routing event, as insert_routed_questions
     takes them: pending with the on-duty lawyer, else escalated to the pool at once."""
     row: Record = {
         "community_id": item.community_id,
-        "resident_id": item.resident_id,
+        "resident_id": asks_for(actor),
         "category": item.category,
         "category_source": item.category_source,
         "content": item.content,
         "assigned_lawyer_id": lawyer_id,
         "review_flag": item.review_flag,
         "created_at": now,
-        "created_role": item.actor.role,
-        "created_actor_id": item.actor.id,
+        "created_role": actor.role,
+        "created_actor_id": actor.id,
         "created_data": {
             "community_id": item.community_id, "category": item.category, "category_source": item.category_source
         },
-        "limited_resident_id": item.limited_resident_id,
+        "limited_resident_id": asks_for(actor),
     }  # fmt: skip
     if lawyer_id is not None:
         escalate_at = routing.escalate_at(now, settings.escalate_after_seconds)
@@ -162,54 +164,105 @@ def _routed_row(item: NewQuestion, now: Any, lawyer_id: int | None, pool: routin
     }  # fmt: skip
 
 
+def _asker(item: NewQuestion, context: Record) -> Principal:
+    """Who asks: the principal given, else the resident behind the token the submission read checked
+    (401 for a token that is not live, 403 for a staff token: only residents ask with their own)."""
+    if item.actor is not None:
+        return item.actor
+    assert item.token_hash is not None, "a question needs an actor or a token"
+    who = auth.live_principal(
+        item.token_hash, context["token_hash"], context["token_role"], context["token_principal_id"]
+    )
+    return auth.require(who, "resident")
+
+
+def _rounds(rows: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
+    """Split rows so no statement counts one resident twice: the k-th question of a resident goes in
+    the k-th statement, which runs after the one before it committed (and so counts it)."""
+    rounds: list[list[tuple[int, Record]]] = []
+    seen: dict[int, int] = {}
+    for i, row in rows:
+        key = row["limited_resident_id"]
+        k = 0
+        if key is not None:
+            k = seen[key] = seen.get(key, -1) + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append((i, row))
+    return rounds
+
+
+Written = tuple[Record, Principal]  # the question as stored, and who asked it
+
+
 async def write_questions(
     conn: asyncpg.Connection, settings: Settings, items: list[NewQuestion]
-) -> list[Record | DomainError]:
-    """Route and write `items` (no resident twice): one `submission_contexts` read, the decisions in
-    routing's pure functions (a lawyer given one of these questions counts it for the next), then one
-    statement that counts each resident's usage under their lock and, under every limit, writes the
-    question, its events and the assignee's stamp. Two round trips and one commit, however many items.
+) -> list[Written | DomainError]:
+    """Route and write `items`: one `submission_contexts` read (which also checks the askers' tokens),
+    the decisions in routing's pure functions (a lawyer given one of these questions counts it for the
+    next), then one statement that counts each resident's usage under their lock and, under every
+    limit, writes the questions, their events and the assignees' stamps. Two round trips and one
+    commit however many items, plus one more statement per repeat asker (`_rounds`).
 
-    Returns, in order, each question written, or the error its asker gets (unknown community, 429).
+    Returns, in order, each question written with its asker, or the error its asker gets (401/403 for
+    the token, unknown community, 429).
     """
-    contexts = await repo.submission_contexts(conn, sorted({item.community_id for item in items}))
-    outcomes: list[Record | DomainError] = []
-    rows: list[Record] = []
+    contexts = await repo.submission_contexts(
+        conn, [item.community_id for item in items], [item.token_hash for item in items]
+    )
+    outcomes: list[Written | DomainError | None] = [None] * len(items)
+    askers: list[Principal | None] = [None] * len(items)
+    rows: list[tuple[int, Record]] = []
     given: dict[int, int] = {}
-    for item in items:
-        context = contexts[item.community_id]
+    for i, (item, context) in enumerate(zip(items, contexts, strict=True)):
+        try:
+            askers[i] = actor = _asker(item, context)
+        except DomainError as exc:
+            outcomes[i] = exc
+            continue
         if context["community_id"] is None:
-            outcomes.append(InvalidInput.field("community_id", "社区不存在"))
+            outcomes[i] = InvalidInput.field("community_id", "社区不存在")
             continue
         lawyer_id, pool = decide(context, settings, given=given)
         if lawyer_id is not None:
             given[lawyer_id] = given.get(lawyer_id, 0) + 1
-        rows.append(_routed_row(item, context["now"], lawyer_id, pool, settings))
-        outcomes.append({})  # filled below
-    written = iter(await repo.insert_routed_questions(conn, rows, ratelimit.question_limits(settings)) if rows else [])
-    for i, outcome in enumerate(outcomes):
-        if isinstance(outcome, DomainError):
-            continue
-        usage, q = next(written)
-        if q is None:
+        rows.append((i, _routed_row(item, actor, context["now"], lawyer_id, pool, settings)))
+    limits = ratelimit.question_limits(settings)
+    for batch in _rounds(rows):
+        written = await repo.insert_routed_questions(conn, [row for _, row in batch], limits)
+        for (i, _), (usage, q) in zip(batch, written, strict=True):
+            if q is not None:
+                outcomes[i] = (q, askers[i])  # type: ignore[assignment]
+                continue
             refusal = ratelimit.question_refusal(settings, usage)
             if refusal is None:
                 raise AssertionError(f"question refused under usage {usage} that no limit refuses")
             outcomes[i] = refusal
-            continue
-        screening.note_flagged(q)
-        obs.question_event("created")
-        log.info(
-            "question_created",
-            question_id=q["id"],
-            community_id=q["community_id"],
-            status=q["status"],
-            assigned_lawyer_id=q["assigned_lawyer_id"],
-            pool_id=q["pool_id"],
-            category=q["category"],
-        )
-        outcomes[i] = q
-    return outcomes
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def created(q: Record) -> Record:
+    """Log and count a question just written (in the asker's request, so the line has its request id)."""
+    screening.note_flagged(q)
+    obs.question_event("created")
+    log.info(
+        "question_created",
+        question_id=q["id"],
+        community_id=q["community_id"],
+        status=q["status"],
+        assigned_lawyer_id=q["assigned_lawyer_id"],
+        pool_id=q["pool_id"],
+        category=q["category"],
+    )
+    return q
+
+
+def _one(outcome: Written | BaseException) -> Written:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    created(outcome[0])
+    return outcome
 
 
 async def submit(
@@ -217,20 +270,15 @@ async def submit(
     settings: Settings,
     actor: Principal,
     *,
-    resident_id: int | None,
     community_id: int,
     content: str,
     category: str | None,
 ) -> Record:
     """Create a question and route it on `conn` (which may be in a transaction): to the on-duty lawyer,
     else straight to the pool. Residents' questions go through `Intake`, which shares the trips."""
-    item = await new_question(
-        conn, settings, actor, resident_id=resident_id, community_id=community_id, content=content, category=category
-    )
+    item = await new_question(conn, settings, actor, community_id=community_id, content=content, category=category)
     [outcome] = await write_questions(conn, settings, [item])
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome
+    return _one(outcome)[0]
 
 
 class Intake:
@@ -244,30 +292,43 @@ class Intake:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self.pool = pool
         self.settings = settings
-        self._batcher: MicroBatcher[NewQuestion, Record] = MicroBatcher(
+        self._batcher: MicroBatcher[NewQuestion, Written] = MicroBatcher(
             self._write,
             max_batch=settings.intake_batch_max,
             max_inflight=1,
-            conflict=lambda item: item.limited_resident_id,
             name="intake",
             observe=obs.batch_observer("intake"),
         )
 
-    async def submit(
-        self, actor: Principal, *, resident_id: int | None, community_id: int, content: str, category: str | None
-    ) -> Record:
-        """Create and route a question; returns it once committed (its batch's commit)."""
+    @property
+    def checks_tokens(self) -> bool:
+        """Whether `submit_with_token` may be used: the token is checked by the batch's own read, unless
+        WeChat screens the text first (which needs the asker before the batch)."""
+        return not screening.screens_text(self.settings)
+
+    async def submit(self, actor: Principal, *, community_id: int, content: str, category: str | None) -> Record:
+        """Create and route `actor`'s question; returns it once committed (its batch's commit)."""
         async with contextlib.AsyncExitStack() as stack:
             # WeChat's check of the text reads and writes the database; nothing else before the batch does
             screens = screening.screens_text(self.settings)
             conn = await stack.enter_async_context(self.pool.acquire()) if screens else None
             item = await new_question(
-                conn, self.settings, actor,
-                resident_id=resident_id, community_id=community_id, content=content, category=category,
-            )  # fmt: skip
-        return await self._batcher(item)
+                conn, self.settings, actor, community_id=community_id, content=content, category=category
+            )
+        return _one(await self._batcher(item))[0]
 
-    async def _write(self, items: list[NewQuestion]) -> Sequence[Record | BaseException]:
+    async def submit_with_token(
+        self, token_hash: bytes, *, community_id: int, content: str, category: str | None
+    ) -> Written:
+        """Like `submit` for the resident behind a bearer token, checked in the batch's read (no round
+        trip of its own): 401 for a token that is not live, 403 for a staff one."""
+        item = await new_question(
+            None, self.settings, None, community_id=community_id, content=content, category=category,
+            token_hash=token_hash,
+        )  # fmt: skip
+        return _one(await self._batcher(item))
+
+    async def _write(self, items: list[NewQuestion]) -> Sequence[Written | BaseException]:
         try:
             async with self.pool.acquire() as conn:
                 return await write_questions(conn, self.settings, items)
@@ -275,7 +336,7 @@ class Intake:
             if len(items) == 1:
                 raise
             log.warning("intake_batch_split", size=len(items), error=type(exc).__name__)
-        outcomes: list[Record | BaseException] = []
+        outcomes: list[Written | BaseException] = []
         for item in items:
             try:
                 async with self.pool.acquire() as conn:

@@ -39,11 +39,6 @@ async def before_submit(
     return await wechat.screen(conn, settings, actor.id, content)
 
 
-def limited_resident(actor: Principal) -> int | None:
-    """Whose question limits a submission by `actor` counts against (None: no limits apply)."""
-    return actor.id if actor.role == "resident" else None
-
-
 async def before_follow_up(
     conn: asyncpg.Connection, settings: Settings, actor: Principal, content: str
 ) -> str | None:

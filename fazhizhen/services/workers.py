@@ -234,7 +234,6 @@ async def submit_offline(
             conn,
             settings,
             worker,
-            resident_id=None,
             community_id=body.community_id,
             content=body.content,
             category=body.category,

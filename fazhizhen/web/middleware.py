@@ -92,6 +92,11 @@ async def principal(request: web.Request, *roles: str) -> auth.Principal:
     found = request.get(PRINCIPAL)
     if found is None:
         found = await auth.authenticate(request.app[TOKENS], request.headers.get("Authorization"))
-        request[PRINCIPAL] = found
-        structlog.contextvars.bind_contextvars(role=found.role, principal_id=found.id)
+        authenticated(request, found)
     return auth.require(found, *roles)
+
+
+def authenticated(request: web.Request, who: auth.Principal) -> None:
+    """Record the caller the request's token named (for the audit log and every later log line)."""
+    request[PRINCIPAL] = who
+    structlog.contextvars.bind_contextvars(role=who.role, principal_id=who.id)

@@ -5,28 +5,42 @@ SELECT now();
 SELECT c.id, s.district_id FROM communities c JOIN streets s ON s.id = c.street_id WHERE c.id = $1;
 
 -- name: submission_contexts
--- What routing new questions reads, one row per community in $1 (one round trip for a whole batch):
--- the database clock, the community's district (community_id NULL: no such community), its roster of
--- active lawyers with each slot's lawyer's load and last assignment, and every pool.
-SELECT now() AS now, arg.community_id AS requested_id, c.id AS community_id, s.district_id,
-       r.lawyer_ids AS slot_lawyer_ids, r.weekdays AS slot_weekdays, r.starts AS slot_starts, r.ends AS slot_ends,
-       r.open AS slot_lawyer_open, r.last_assigned AS slot_lawyer_last_assigned,
+-- What routing new questions reads, one row per question (one round trip for a whole batch), in the
+-- order of $1: the database clock; the asker behind the token hash $2 when one is given (token_role
+-- NULL: no live token, live_tokens); the community's district (community_id NULL: no such community),
+-- its roster of active lawyers with each slot's lawyer's load and last assignment (read once per
+-- community however many of its questions the batch holds); and every pool.
+WITH arg AS (
+    SELECT * FROM unnest($1::bigint[], $2::bytea[]) WITH ORDINALITY AS a (community_id, token_hash, ord)
+), roster AS MATERIALIZED (
+    SELECT asked.community_id AS requested_id, c.id AS community_id, s.district_id,
+           r.lawyer_ids, r.weekdays, r.starts, r.ends, r.open, r.last_assigned
+    FROM (SELECT DISTINCT community_id FROM arg) asked
+    LEFT JOIN communities c ON c.id = asked.community_id
+    LEFT JOIN streets s ON s.id = c.street_id
+    CROSS JOIN LATERAL (
+        SELECT array_agg(d.lawyer_id ORDER BY d.id) AS lawyer_ids, array_agg(d.weekday ORDER BY d.id) AS weekdays,
+               array_agg(d.start_time ORDER BY d.id) AS starts, array_agg(d.end_time ORDER BY d.id) AS ends,
+               array_agg(l.last_assigned_at ORDER BY d.id) AS last_assigned,
+               array_agg((SELECT count(*) FROM questions q
+                          WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')) ORDER BY d.id) AS open
+        FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
+        WHERE d.community_id = asked.community_id
+    ) r
+)
+SELECT now() AS now, arg.ord, ro.requested_id, ro.community_id, ro.district_id,
+       tok.token_hash, tok.role AS token_role, tok.principal_id AS token_principal_id,
+       ro.lawyer_ids AS slot_lawyer_ids, ro.weekdays AS slot_weekdays, ro.starts AS slot_starts, ro.ends AS slot_ends,
+       ro.open AS slot_lawyer_open, ro.last_assigned AS slot_lawyer_last_assigned,
        p.pool_ids, p.pool_districts
-FROM unnest($1::bigint[]) AS arg (community_id)
-LEFT JOIN communities c ON c.id = arg.community_id
-LEFT JOIN streets s ON s.id = c.street_id
-CROSS JOIN LATERAL (
-    SELECT array_agg(d.lawyer_id ORDER BY d.id) AS lawyer_ids, array_agg(d.weekday ORDER BY d.id) AS weekdays,
-           array_agg(d.start_time ORDER BY d.id) AS starts, array_agg(d.end_time ORDER BY d.id) AS ends,
-           array_agg(l.last_assigned_at ORDER BY d.id) AS last_assigned,
-           array_agg((SELECT count(*) FROM questions q
-                      WHERE q.assigned_lawyer_id = l.id AND q.status IN ('pending', 'claimed')) ORDER BY d.id) AS open
-    FROM duty_slots d JOIN lawyers l ON l.id = d.lawyer_id AND l.active
-    WHERE d.community_id = arg.community_id
-) r
+FROM arg
+JOIN roster ro ON ro.requested_id = arg.community_id
+-- one index probe per token (OFFSET 0 keeps the planner from joining the whole view instead)
+LEFT JOIN LATERAL (SELECT * FROM live_tokens v WHERE v.token_hash = arg.token_hash OFFSET 0) tok ON true
 CROSS JOIN (
     SELECT array_agg(id ORDER BY id) AS pool_ids, array_agg(district_id ORDER BY id) AS pool_districts FROM pools
-) p;
+) p
+ORDER BY arg.ord;
 
 -- name: question_usage
 -- A resident's question usage (fzz_locked_question_usage: counted under their submission lock, which
@@ -41,7 +55,7 @@ SELECT * FROM fzz_locked_question_usage($1);
 -- (its id drawn beforehand, so each output row finds its input), its `created` event ($15-$17) and
 -- its routing event ($18-$20: `routed` or `escalated`) in id order, and stamp each assignee with the
 -- latest question given to them, locking those lawyers in id order. The caller never puts one
--- resident twice in a batch: the counts share the statement's snapshot of its own writes.
+-- resident twice in a statement: the counts share the statement's snapshot of its own writes.
 -- One row per input element, in input order: its usage, and the question's columns (NULL: refused).
 WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],

@@ -75,17 +75,6 @@ async def test_batches_never_exceed_max_batch() -> None:
     assert [len(b) for b in run.batches] == [4, 4, 2]
 
 
-async def test_items_with_one_conflict_key_never_share_a_batch_and_keep_their_order() -> None:
-    run = Recorder()
-    batcher = MicroBatcher(run, max_batch=100, max_inflight=1, conflict=lambda i: None if i >= 100 else i % 3)
-    items = [0, 6, 2, 12, 4, 100, 102, 8]
-    assert await asyncio.gather(*(batcher(i) for i in items)) == [i * 10 for i in items]
-    for batch in run.batches:
-        keys = [i % 3 for i in batch if i < 100]
-        assert len(keys) == len(set(keys)), run.batches
-    assert run.batches == [[0, 2, 4, 100, 102], [6, 8], [12]]  # 6, 12 (key 0) and 8 (key 2) wait their turn
-
-
 async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_batch_still_runs() -> None:
     calls = 0
 

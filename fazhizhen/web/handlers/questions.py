@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from fazhizhen.errors import DomainError
 from fazhizhen.keys import DB_POOL, INTAKE, SETTINGS
 from fazhizhen.models.requests import AdoptIn, AnswerIn, MessageIn, Page, QuestionIn, RatingIn
 from fazhizhen.models.responses import CategoryOut, EventOut, MessageOut, QuestionOut, QueueOut
+from fazhizhen.services import auth, workers
 from fazhizhen.services import questions as svc
-from fazhizhen.services import workers
 from fazhizhen.services.categories import CATEGORIES
 from fazhizhen.web.jsonio import parse_body, parse_query, path_id, respond
-from fazhizhen.web.middleware import principal
+from fazhizhen.web.middleware import authenticated, principal
 from fazhizhen.web.openapi import ANY_ROLE, endpoint
 
 
@@ -24,11 +25,23 @@ async def categories(request: web.Request) -> web.Response:
     "Ask a question", roles=("resident",), body=QuestionIn, response=QuestionOut, status=201, errors=(429,)
 )
 async def create_question(request: web.Request) -> web.Response:
-    who = await principal(request, "resident")
-    body = await parse_body(request, QuestionIn)
-    q = await request.app[INTAKE].submit(
-        who, resident_id=who.id, community_id=body.community_id, content=body.content, category=body.category
-    )
+    intake = request.app[INTAKE]
+    if not intake.checks_tokens:
+        who = await principal(request, "resident")
+        body = await parse_body(request, QuestionIn)
+        q = await intake.submit(who, community_id=body.community_id, content=body.content, category=body.category)
+        return respond(svc.present_new(q, who), status=201)
+    try:
+        body = await parse_body(request, QuestionIn)
+    except (DomainError, web.HTTPException):
+        await principal(request, "resident")  # 401 and 403 come before any complaint about the body
+        raise
+    # the token is checked by the batch's own read: one round trip fewer for the busiest call
+    q, who = await intake.submit_with_token(
+        auth.bearer_digest(request.headers.get("Authorization")),
+        community_id=body.community_id, content=body.content, category=body.category,
+    )  # fmt: skip
+    authenticated(request, who)
     return respond(svc.present_new(q, who), status=201)
 
 
