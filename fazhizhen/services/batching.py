@@ -45,13 +45,17 @@ class MicroBatcher(Generic[T, R]):
         self._observe = observe
         self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
+        # flushes started and not yet finished, counted by the flush itself the moment it finds the
+        # queue empty (a task's done-callback runs later: a call in between would find no flush)
+        self._flushing = 0
 
     async def __call__(self, item: T) -> R:
         """The item's outcome. A caller cancelled while waiting does not withdraw the item: once queued
         it is written like a statement already sent, and only the answer is dropped."""
         fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, fut))
-        if len(self._tasks) < self.max_inflight:
+        if self._flushing < self.max_inflight:
+            self._flushing += 1
             # a context of its own: the batch serves many requests, so it logs under none of their ids
             task = asyncio.create_task(self._drain(), name=f"{self._name}-flush", context=contextvars.Context())
             self._tasks.add(task)
@@ -63,6 +67,12 @@ class MicroBatcher(Generic[T, R]):
         return [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
 
     async def _drain(self) -> None:
+        try:
+            await self._flush_all()
+        finally:
+            self._flushing -= 1
+
+    async def _flush_all(self) -> None:
         loop = asyncio.get_running_loop()
         while batch := self._take():
             started = loop.time()

@@ -129,3 +129,14 @@ def test_sizes_below_one_are_refused() -> None:
         MicroBatcher(run, max_batch=0)
     with pytest.raises(ValueError):
         MicroBatcher(run, max_batch=1, max_inflight=0)
+
+
+async def test_a_call_right_after_a_flush_ends_starts_the_next_one() -> None:
+    """The flush that found the queue empty has ended, but its task's done-callback has not run yet
+    when the caller it just answered asks again: that call must still start a flush (it hung)."""
+    run = Recorder()
+    batcher = MicroBatcher(run, max_batch=10, max_inflight=1)
+    for i in range(0, 10, 2):
+        async with asyncio.timeout(2):
+            assert await batcher(i) == i * 10
+    assert run.batches == [[0], [2], [4], [6], [8]]
