@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -193,11 +192,10 @@ def _rounds(rows: list[tuple[int, Record]]) -> list[list[tuple[int, Record]]]:
 
 
 Written = tuple[Record, Principal]  # the question as stored, and who asked it
+Outcome = Written | BaseException  # or the error its asker gets
 
 
-async def write_questions(
-    conn: asyncpg.Connection, settings: Settings, items: list[NewQuestion]
-) -> list[Written | DomainError]:
+async def write_questions(conn: asyncpg.Connection, settings: Settings, items: list[NewQuestion]) -> list[Outcome]:
     """Route and write `items`: one `submission_contexts` read (which also checks the askers' tokens),
     the decisions in routing's pure functions (a lawyer given one of these questions counts it for the
     next), then one statement that counts each resident's usage under their lock and, under every
@@ -205,18 +203,21 @@ async def write_questions(
     commit however many items, plus one more statement per repeat asker (`_rounds`).
 
     Returns, in order, each question written with its asker, or the error its asker gets (401/403 for
-    the token, unknown community, 429).
+    the token, unknown community, 429, or what the database said). A statement the database refuses
+    as a whole (a row deleted meanwhile, a deadlock) is retried one question at a time, so each asker
+    gets their own answer; that needs `conn` outside a transaction when there are several items. A
+    lost connection fails every question not yet written (its commit may or may not have happened).
     """
     contexts = await repo.submission_contexts(
         conn, [item.community_id for item in items], [item.token_hash for item in items]
     )
-    outcomes: list[Written | DomainError | None] = [None] * len(items)
-    askers: list[Principal | None] = [None] * len(items)
+    outcomes: list[Outcome | None] = [None] * len(items)
+    askers: list[Principal] = []
     rows: list[tuple[int, Record]] = []
     given: dict[int, int] = {}
     for i, (item, context) in enumerate(zip(items, contexts, strict=True)):
         try:
-            askers[i] = actor = _asker(item, context)
+            actor = _asker(item, context)
         except DomainError as exc:
             outcomes[i] = exc
             continue
@@ -226,20 +227,51 @@ async def write_questions(
         lawyer_id, pool = decide(context, settings, given=given)
         if lawyer_id is not None:
             given[lawyer_id] = given.get(lawyer_id, 0) + 1
+        askers.append(actor)
         rows.append((i, _routed_row(item, actor, context["now"], lawyer_id, pool, settings)))
+    asker_of = {i: actor for (i, _), actor in zip(rows, askers, strict=True)}
+    rounds = _rounds(rows)
+    for n, batch in enumerate(rounds):
+        try:
+            written = await _insert(conn, settings, [row for _, row in batch])
+        except Exception as exc:  # the connection is gone: nothing more is written on it
+            for later in rounds[n:]:
+                for i, _ in later:
+                    outcomes[i] = exc
+            break
+        for (i, _), w in zip(batch, written, strict=True):
+            outcomes[i] = w if isinstance(w, BaseException) else (w, asker_of[i])
+    missing = [i for i, o in enumerate(outcomes) if o is None]
+    assert not missing, f"no outcome for items {missing}"
+    return [o for o in outcomes if o is not None]
+
+
+async def _insert(
+    conn: asyncpg.Connection, settings: Settings, rows: list[Record]
+) -> list[Record | BaseException]:
+    """One insert_routed_questions statement; each row's question, or its 429. Refused as a whole by
+    the database, the rows are tried one at a time (a lone row gets the database's error)."""
     limits = ratelimit.question_limits(settings)
-    for batch in _rounds(rows):
-        written = await repo.insert_routed_questions(conn, [row for _, row in batch], limits)
-        for (i, _), (usage, q) in zip(batch, written, strict=True):
-            if q is not None:
-                outcomes[i] = (q, askers[i])  # type: ignore[assignment]
-                continue
-            refusal = ratelimit.question_refusal(settings, usage)
-            if refusal is None:
-                raise AssertionError(f"question refused under usage {usage} that no limit refuses")
-            outcomes[i] = refusal
-    assert all(o is not None for o in outcomes)
-    return outcomes  # type: ignore[return-value]
+    try:
+        written = await repo.insert_routed_questions(conn, rows, limits)
+    except asyncpg.PostgresError as exc:
+        if len(rows) == 1:
+            return [exc]
+        log.warning("intake_batch_split", size=len(rows), error=type(exc).__name__)
+        alone: list[Record | BaseException] = []
+        for row in rows:
+            try:
+                alone.extend(await _insert(conn, settings, [row]))
+            except Exception as lost:  # the connection is gone: the rest fail the same way
+                alone.append(lost)
+        return alone
+    out: list[Record | BaseException] = []
+    for usage, q in written:
+        refusal = None if q is not None else ratelimit.question_refusal(settings, usage)
+        if q is None and refusal is None:
+            raise AssertionError(f"question refused under usage {usage} that no limit refuses")
+        out.append(q if q is not None else refusal)  # type: ignore[arg-type]
+    return out
 
 
 def created(q: Record) -> Record:
@@ -258,7 +290,7 @@ def created(q: Record) -> Record:
     return q
 
 
-def _one(outcome: Written | BaseException) -> Written:
+def _one(outcome: Outcome) -> Written:
     if isinstance(outcome, BaseException):
         raise outcome
     created(outcome[0])
@@ -285,9 +317,8 @@ class Intake:
     """Residents' questions, written in batches under load (group commit: services/batching.py).
 
     A lone question is written at once; while a batch is being written the next ones gather, so a busy
-    service pays two round trips and one commit per batch. A batch the database refuses as a whole
-    (a community deleted meanwhile, a deadlock) is retried one question at a time, so each asker gets
-    their own answer; a lost connection is not retried (the commit may have happened)."""
+    service pays two round trips and one commit per batch (`write_questions`: what each asker gets
+    when the database refuses a batch, or the connection is lost)."""
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self.pool = pool
@@ -328,22 +359,9 @@ class Intake:
         )  # fmt: skip
         return _one(await self._batcher(item))
 
-    async def _write(self, items: list[NewQuestion]) -> Sequence[Written | BaseException]:
-        try:
-            async with self.pool.acquire() as conn:
-                return await write_questions(conn, self.settings, items)
-        except asyncpg.PostgresError as exc:
-            if len(items) == 1:
-                raise
-            log.warning("intake_batch_split", size=len(items), error=type(exc).__name__)
-        outcomes: list[Written | BaseException] = []
-        for item in items:
-            try:
-                async with self.pool.acquire() as conn:
-                    outcomes.extend(await write_questions(conn, self.settings, [item]))
-            except Exception as exc:
-                outcomes.append(exc)
-        return outcomes
+    async def _write(self, items: list[NewQuestion]) -> list[Outcome]:
+        async with self.pool.acquire() as conn:
+            return await write_questions(conn, self.settings, items)
 
     async def close(self) -> None:
         """Wait for the batches being written."""

@@ -188,3 +188,30 @@ async def test_asking_checks_the_token_in_the_batch_read_with_the_usual_preceden
     code, answer = await api.call("POST", "/questions", resident, good)
     assert code == 201, answer
     assert [q["id"] for q in await api.ok("GET", "/questions", resident)] == [answer["id"]]
+
+
+async def test_a_repeat_asker_waits_for_a_later_statement_and_a_refused_one_is_split_without_repeats(
+    make_api: Callable[..., Awaitable[Api]],
+) -> None:
+    """A resident asking twice in one batch gets a second statement (counted after the first
+    committed); when a statement is refused as a whole, only its own questions are retried one by one,
+    never those of a statement that already committed."""
+    api = await make_api(realtime_enabled=False)
+    city = await api.city()
+    await api.duty(city.community_id, await api.lawyer())
+    a, b = await api.resident(), await api.resident()
+    ghost = 10**12
+
+    def item(resident_id: int) -> svc.NewQuestion:
+        return svc.NewQuestion(Principal("resident", resident_id), city.community_id, "租房押金不退怎么办？",
+                               "housing", "resident", None)  # fmt: skip
+
+    async with api.client.app[DB_POOL].acquire() as conn:
+        outcomes = await svc.write_questions(conn, api.settings, [item(a.id), item(b.id), item(a.id),
+                                                                  item(ghost), item(ghost)])  # fmt: skip
+        stored = await conn.fetch("SELECT resident_id FROM questions ORDER BY id")
+
+    assert [type(o).__name__ for o in outcomes] == ["tuple", "tuple", "tuple", "ForeignKeyViolationError",
+                                                    "ForeignKeyViolationError"]  # fmt: skip
+    assert sorted(r["resident_id"] for r in stored) == sorted([a.id, a.id, b.id])
+    assert outcomes[0][0]["id"] < outcomes[2][0]["id"]  # type: ignore[index]
