@@ -212,7 +212,7 @@ async def write_questions(conn: asyncpg.Connection, settings: Settings, items: l
         conn, [item.community_id for item in items], [item.token_hash for item in items]
     )
     outcomes: list[Outcome | None] = [None] * len(items)
-    askers: list[Principal] = []
+    asker_of: dict[int, Principal] = {}
     rows: list[tuple[int, Record]] = []
     given: dict[int, int] = {}
     for i, (item, context) in enumerate(zip(items, contexts, strict=True)):
@@ -227,9 +227,8 @@ async def write_questions(conn: asyncpg.Connection, settings: Settings, items: l
         lawyer_id, pool = decide(context, settings, given=given)
         if lawyer_id is not None:
             given[lawyer_id] = given.get(lawyer_id, 0) + 1
-        askers.append(actor)
+        asker_of[i] = actor
         rows.append((i, _routed_row(item, actor, context["now"], lawyer_id, pool, settings)))
-    asker_of = {i: actor for (i, _), actor in zip(rows, askers, strict=True)}
     rounds = _rounds(rows)
     for n, batch in enumerate(rounds):
         try:
@@ -274,7 +273,7 @@ async def _insert(
     return out
 
 
-def created(q: Record) -> Record:
+def created(q: Record) -> None:
     """Log and count a question just written (in the asker's request, so the line has its request id)."""
     screening.note_flagged(q)
     obs.question_event("created")
@@ -287,7 +286,6 @@ def created(q: Record) -> Record:
         pool_id=q["pool_id"],
         category=q["category"],
     )
-    return q
 
 
 def _one(outcome: Outcome) -> Written:
